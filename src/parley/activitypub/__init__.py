@@ -1,0 +1,1 @@
+"""The ActivityPub federation adapter."""

@@ -1,0 +1,223 @@
+"""The `parley` command: serve, migrate, worker, admin."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
+
+from parley.app import build_runtime, create_app
+from parley.config import Settings
+from parley.db.migrate import upgrade
+from parley.domain.accounts import service as accounts
+from parley.domain.accounts.models import Role
+from parley.domain.accounts.queries import find_user_by_login
+from parley.domain.errors import DomainError
+from parley.domain.instance import service as instance
+from parley.runtime import Runtime
+
+T = TypeVar("T")
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise click.ClickException(f"bad configuration: {exc}") from exc
+
+
+def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Run one async command against the configured instance, mapping domain errors to messages."""
+
+    async def main() -> T:
+        runtime = build_runtime(_settings())
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    except OperationalError as exc:
+        if "no such table" in str(exc) or "does not exist" in str(exc):
+            raise click.ClickException(
+                "the database has no schema yet: run `parley migrate`"
+            ) from exc
+        raise click.ClickException(f"database error: {exc.orig}") from exc
+
+
+@click.group()
+def main() -> None:
+    """Parley: a self-hostable social network."""
+
+
+@main.command()
+def migrate() -> None:
+    """Create the database schema, or upgrade it to this version."""
+
+    async def work(runtime: Runtime) -> None:
+        await upgrade(runtime.db.engine)
+
+    _run(work)
+    console.print("[green]Database is up to date.[/green]")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="HTTP worker processes")
+@click.option("--no-worker", is_flag=True, help="Do not run background jobs in this process")
+@click.option(
+    "--server", type=click.Choice(["granian", "uvicorn"]), default="granian", show_default=True
+)
+def serve(host: str, port: int, workers: int, no_worker: bool, server: str) -> None:
+    """Serve the web UI, the APIs and federation; runs the job worker in-process by default."""
+    settings = _settings().with_secret()
+    _run(lambda runtime: upgrade(runtime.db.engine))
+    if no_worker:
+        settings = settings.model_copy(update={"embedded_worker": False})
+    import os
+
+    # The factory re-reads settings in each server process; the secret is already stored.
+    os.environ["PARLEY_SECRET_KEY"] = settings.secret_key
+    os.environ["PARLEY_EMBEDDED_WORKER"] = "true" if settings.embedded_worker else "false"
+    if server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(
+            "parley.cli:app_factory", factory=True, host=host, port=port, workers=workers,
+            log_level="info", proxy_headers=True,
+        )  # fmt: skip
+        return
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    Server(
+        "parley.cli:app_factory", address=host, port=port, interface=Interfaces.ASGI,
+        workers=workers, factory=True, websockets=True,
+    ).serve()  # fmt: skip
+
+
+def app_factory() -> Any:
+    """Entry point for the HTTP server processes."""
+    return create_app(Settings())
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run the jobs that are due, then exit")
+def worker(once: bool) -> None:
+    """Run background jobs (deliveries, e-mail, ...) until stopped."""
+
+    async def work(runtime: Runtime) -> None:
+        if once:
+            count = await runtime.worker.drain()
+            console.print(f"Ran {count} job(s).")
+        else:
+            await runtime.worker.run_forever()
+
+    _run(work)
+
+
+@main.group()
+def admin() -> None:
+    """Administer accounts and the instance."""
+
+
+@admin.command("create-user")
+@click.argument("username")
+@click.option("--email", required=True)
+@click.option("--password", help="Generated and printed when omitted")
+@click.option("--role", type=click.Choice(Role.ALL), default=Role.MEMBER, show_default=True)
+def create_user(username: str, email: str, password: str | None, role: str) -> None:
+    """Create a local account (bypasses the registration mode)."""
+    chosen = password or secrets.token_urlsafe(12)
+
+    async def work(runtime: Runtime) -> None:
+        async with runtime.db.transaction() as session:
+            await accounts.register(
+                session, runtime.ctx, username=username, email=email, password=chosen,
+                rules_accepted=True, role=role, by_admin=True,
+            )  # fmt: skip
+
+    _run(work)
+    click.echo(f"Created @{username} ({role}).")
+    if password is None:
+        click.echo(f"Password: {chosen}")
+
+
+@admin.command("set-role")
+@click.argument("login")
+@click.argument("role", type=click.Choice(Role.ALL))
+def set_role(login: str, role: str) -> None:
+    """Give a member (username or e-mail) a role."""
+
+    async def work(runtime: Runtime) -> None:
+        async with runtime.db.transaction() as session:
+            user = await find_user_by_login(session, login)
+            if user is None:
+                raise click.ClickException(f"no local account {login!r}")
+            await accounts.set_role(session, user=user, role=role)
+
+    _run(work)
+    click.echo(f"{login} is now {role}.")
+
+
+@admin.command("reset-password")
+@click.argument("login")
+def reset_password(login: str) -> None:
+    """Set a new random password for a member and print it."""
+    chosen = secrets.token_urlsafe(12)
+
+    async def work(runtime: Runtime) -> None:
+        async with runtime.db.transaction() as session:
+            user = await find_user_by_login(session, login)
+            if user is None:
+                raise click.ClickException(f"no local account {login!r}")
+            user.password_hash = await runtime.ctx.passwords.hash(chosen)
+            await accounts.end_all_web_sessions(session, user=user)
+
+    _run(work)
+    click.echo(f"New password for {login}: {chosen}")
+
+
+@admin.command("add-rule")
+@click.argument("text")
+@click.option("--hint", default="")
+def add_rule(text: str, hint: str) -> None:
+    """Add a server rule (shown at sign-up and on /about)."""
+
+    async def work(runtime: Runtime) -> None:
+        async with runtime.db.transaction() as session:
+            await instance.add_rule(session, text=text, hint=hint)
+
+    _run(work)
+    click.echo("Rule added.")
+
+
+@admin.command("set")
+@click.argument("key")
+@click.argument("value")
+def set_setting(key: str, value: str) -> None:
+    """Change an instance setting (name, description, contact_email, registration_mode,
+    max_post_chars, ...)."""
+    parsed: Any = int(value) if value.isdigit() else value
+
+    async def work(runtime: Runtime) -> None:
+        async with runtime.db.transaction() as session:
+            await instance.update_instance_info(session, **{key: parsed})
+
+    _run(work)
+    click.echo(f"{key} = {value}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The rules of Parley. Imports no web framework and no adapter."""

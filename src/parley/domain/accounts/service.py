@@ -1,0 +1,280 @@
+"""Commands on accounts: sign-up, sign-in, passwords, profile, roles, deletion."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parley.db.base import utcnow
+from parley.domain import identity
+from parley.domain.accounts.models import Account, PasswordReset, Role, User, WebSession
+from parley.domain.accounts.names import check_email, check_username, normalize_username
+from parley.domain.accounts.queries import find_user_by_login
+from parley.domain.context import DomainContext
+from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from parley.domain.instance.service import RegistrationMode, get_instance_info, list_rules
+from parley.domain.posts.text import render_member_text
+from parley.infra.keys import generate_keypair
+from parley.infra.tokens import digest, new_token
+from parley.jobs.queue import enqueue
+
+MAX_FIELDS = 4
+MAX_FIELD_NAME = 255
+MAX_FIELD_VALUE = 255
+MAX_DISPLAY_NAME = 30
+MAX_NOTE = 500
+RESET_TTL = timedelta(hours=2)
+BAD_CREDENTIALS = "Invalid e-mail address, username or password"
+
+
+async def register(
+    session: AsyncSession,
+    ctx: DomainContext,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    rules_accepted: bool,
+    role: str = Role.MEMBER,
+    by_admin: bool = False,
+) -> User:
+    """Create a local account and its user. Admins (`by_admin`) bypass the registration mode."""
+    username = check_username(normalize_username(username), allow_reserved=by_admin)
+    email = check_email(email)
+    if role not in Role.ALL:
+        raise Invalid("role", f"Role must be one of {', '.join(Role.ALL)}")
+    if not by_admin:
+        info = await get_instance_info(session)
+        if info.registration_mode == RegistrationMode.CLOSED:
+            raise Forbidden("Registrations are closed on this server")
+        if not rules_accepted and await list_rules(session):
+            raise Invalid("agreement", "You must accept the server rules to sign up")
+    elif not rules_accepted:
+        rules_accepted = True
+    taken = await session.scalar(
+        select(func.count())
+        .select_from(Account)
+        .where(Account.username_lower == username.lower(), Account.domain.is_(None))
+    )
+    if taken:
+        raise Conflict("That username is already taken")
+    if await session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
+        raise Conflict("That e-mail address is already registered")
+    password_hash = await ctx.passwords.hash(password)
+    keys = await generate_keypair()
+    uri = identity.account_uri(ctx.base_url, username)
+    account = Account(
+        username=username,
+        username_lower=username.lower(),
+        uri=uri,
+        url=identity.account_url(ctx.base_url, username),
+        inbox_url=f"{uri}/inbox",
+        outbox_url=f"{uri}/outbox",
+        followers_url=f"{uri}/followers",
+        shared_inbox_url=f"{ctx.base_url}/inbox",
+        public_key_pem=keys.public_pem,
+        public_key_id=f"{uri}#main-key",
+        private_key_pem=keys.private_pem,
+        fields=[],
+        also_known_as=[],
+    )
+    session.add(account)
+    await session.flush()
+    user = User(
+        account_id=account.id,
+        email=email,
+        password_hash=password_hash,
+        role=role,
+        rules_accepted_at=utcnow() if rules_accepted else None,
+        recovery_codes=[],
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent sign-up took the name between check and insert
+        raise Conflict("That username or e-mail address is already taken") from exc
+    return user
+
+
+async def authenticate(
+    session: AsyncSession, ctx: DomainContext, *, login: str, password: str
+) -> User:
+    """The user for these credentials; the same error for an unknown login and a wrong password."""
+    user = await find_user_by_login(session, login)
+    if user is None:
+        # Hash anyway so response time does not reveal which logins exist.
+        await ctx.passwords.verify_nothing(password)
+        raise Unauthenticated(BAD_CREDENTIALS)
+    if not await ctx.passwords.verify(user.password_hash, password):
+        user.failed_sign_ins += 1
+        raise Unauthenticated(BAD_CREDENTIALS)
+    if user.disabled:
+        raise Forbidden("This account is disabled")
+    account = await session.get(Account, user.account_id)
+    if account is None or account.suspended_at is not None:
+        raise Forbidden("This account is suspended")
+    if ctx.passwords.needs_rehash(user.password_hash):
+        user.password_hash = await ctx.passwords.hash(password)
+    user.failed_sign_ins = 0
+    return user
+
+
+async def start_web_session(
+    session: AsyncSession, ctx: DomainContext, *, user: User, user_agent: str = ""
+) -> str:
+    """Record a signed-in browser; returns the token for its cookie (only the digest is stored)."""
+    token = new_token()
+    now = utcnow()
+    session.add(
+        WebSession(
+            user_id=user.id,
+            token_hash=digest(token),
+            user_agent=user_agent[:300],
+            expires_at=now + timedelta(days=ctx.settings.session_max_age_days),
+        )
+    )
+    user.last_sign_in_at = now
+    await session.flush()
+    return token
+
+
+async def find_web_session(session: AsyncSession, token: str) -> tuple[User, Account] | None:
+    row = await session.execute(
+        select(WebSession, User, Account)
+        .join(User, User.id == WebSession.user_id)
+        .join(Account, Account.id == User.account_id)
+        .where(WebSession.token_hash == digest(token))
+    )
+    found = row.first()
+    if found is None:
+        return None
+    web_session, user, account = found
+    if web_session.expires_at < utcnow() or user.disabled or account.suspended_at is not None:
+        return None
+    return user, account
+
+
+async def end_web_session(session: AsyncSession, token: str) -> None:
+    await session.execute(delete(WebSession).where(WebSession.token_hash == digest(token)))
+
+
+async def end_all_web_sessions(session: AsyncSession, *, user: User) -> None:
+    await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+
+
+async def change_password(
+    session: AsyncSession, ctx: DomainContext, *, user: User, current: str, new: str
+) -> None:
+    if not await ctx.passwords.verify(user.password_hash, current):
+        raise Invalid("current_password", "Current password is not correct")
+    user.password_hash = await ctx.passwords.hash(new)
+    await end_all_web_sessions(session, user=user)
+
+
+async def request_password_reset(session: AsyncSession, ctx: DomainContext, *, email: str) -> None:
+    """E-mail a reset link if the address is registered; says nothing either way."""
+    user = await session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None or user.disabled:
+        return
+    token = new_token()
+    session.add(
+        PasswordReset(user_id=user.id, token_hash=digest(token), expires_at=utcnow() + RESET_TTL)
+    )
+    link = f"{ctx.base_url}/auth/reset/{token}"
+    await enqueue(
+        session,
+        "send_mail",
+        {
+            "to": user.email,
+            "subject": "Reset your Parley password",
+            "body": (
+                "Someone asked to reset the password of your account.\n\n"
+                f"To choose a new password, open this link within two hours:\n{link}\n\n"
+                "If it was not you, ignore this message; your password stays as it is.\n"
+            ),
+        },
+    )
+
+
+async def reset_password(
+    session: AsyncSession, ctx: DomainContext, *, token: str, new_password: str
+) -> User:
+    reset = await session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == digest(token))
+    )
+    if reset is None or reset.used_at is not None or reset.expires_at < utcnow():
+        raise Invalid("token", "This reset link is invalid or has expired; ask for a new one")
+    user = await session.get(User, reset.user_id)
+    if user is None:
+        raise NotFound("Record not found")
+    user.password_hash = await ctx.passwords.hash(new_password)
+    reset.used_at = utcnow()
+    user.failed_sign_ins = 0
+    await end_all_web_sessions(session, user=user)
+    return user
+
+
+def clean_fields(raw: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Validate profile fields: at most four, each name and value bounded; blanks dropped."""
+    cleaned = [(n.strip(), v.strip()) for n, v in raw if n.strip() or v.strip()]
+    if len(cleaned) > MAX_FIELDS:
+        raise Invalid("fields", f"At most {MAX_FIELDS} profile fields")
+    for name, value in cleaned:
+        if not name:
+            raise Invalid("fields", "Each profile field needs a label")
+        if len(name) > MAX_FIELD_NAME or len(value) > MAX_FIELD_VALUE:
+            raise Invalid(
+                "fields", f"Field labels and values are at most {MAX_FIELD_VALUE} characters"
+            )
+    return cleaned
+
+
+async def update_profile(
+    session: AsyncSession,
+    ctx: DomainContext,
+    *,
+    account: Account,
+    display_name: str | None = None,
+    note: str | None = None,
+    fields: list[tuple[str, str]] | None = None,
+    locked: bool | None = None,
+    discoverable: bool | None = None,
+    bot: bool | None = None,
+) -> Account:
+    changes: dict[str, Any] = {}
+    if display_name is not None:
+        display_name = display_name.strip()
+        if len(display_name) > MAX_DISPLAY_NAME:
+            raise Invalid("display_name", f"Display name is at most {MAX_DISPLAY_NAME} characters")
+        changes["display_name"] = display_name
+    if note is not None:
+        if len(note) > MAX_NOTE:
+            raise Invalid("note", f"Bio is at most {MAX_NOTE} characters")
+        changes["note"] = note
+        changes["note_html"] = (await render_member_text(session, ctx, note)).html
+    if fields is not None:
+        rendered = []
+        for name, value in clean_fields(fields):
+            value_html = (await render_member_text(session, ctx, value)).html
+            rendered.append({"name": name, "value": value, "value_html": value_html})
+        changes["fields"] = rendered
+    for key, flag in (("locked", locked), ("discoverable", discoverable), ("bot", bot)):
+        if flag is not None:
+            changes[key] = flag
+    for key, value in changes.items():
+        setattr(account, key, value)
+    account.updated_at = utcnow()
+    await session.flush()
+    return account
+
+
+async def set_role(session: AsyncSession, *, user: User, role: str) -> User:
+    if role not in Role.ALL:
+        raise Invalid("role", f"Role must be one of {', '.join(Role.ALL)}")
+    user.role = role
+    await session.flush()
+    return user

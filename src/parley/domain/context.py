@@ -1,0 +1,28 @@
+"""What services need from the outside world, built once by create_app and passed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from parley.config import Settings
+from parley.domain.accounts.passwords import Passwords
+
+
+@dataclass(frozen=True, slots=True)
+class DomainContext:
+    settings: Settings
+    passwords: Passwords
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DomainContext:
+        return cls(
+            settings=settings,
+            passwords=Passwords(
+                time_cost=settings.password_time_cost,
+                memory_cost_kib=settings.password_memory_cost_kib,
+            ),
+        )

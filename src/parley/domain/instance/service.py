@@ -1,0 +1,88 @@
+"""Admin-edited instance settings (stored in the database) and server rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parley.domain.errors import Invalid, NotFound
+from parley.domain.instance.models import InstanceSetting, Rule
+
+
+class RegistrationMode:
+    OPEN = "open"
+    APPROVAL = "approval"
+    INVITE = "invite"
+    CLOSED = "closed"
+    ALL = (OPEN, APPROVAL, INVITE, CLOSED)
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceInfo:
+    name: str = "Parley"
+    description: str = "A Parley social network."
+    contact_email: str = ""
+    registration_mode: str = RegistrationMode.OPEN
+    max_post_chars: int = 1000
+    max_poll_options: int = 4
+    max_poll_option_chars: int = 50
+    min_poll_expiry_seconds: int = 300
+    max_poll_expiry_seconds: int = 2_629_746
+    max_profile_fields: int = 4
+
+
+_KEYS = {f.name for f in fields(InstanceInfo)}
+
+
+async def get_instance_info(
+    session: AsyncSession, *, max_post_chars_default: int = 1000
+) -> InstanceInfo:
+    rows = (await session.scalars(select(InstanceSetting))).all()
+    stored = {row.key: row.value for row in rows if row.key in _KEYS}
+    stored.setdefault("max_post_chars", max_post_chars_default)
+    return InstanceInfo(**stored)
+
+
+async def update_instance_info(session: AsyncSession, **changes: Any) -> InstanceInfo:
+    unknown = set(changes) - _KEYS
+    if unknown:
+        raise Invalid(None, f"Unknown instance settings: {', '.join(sorted(unknown))}")
+    if "registration_mode" in changes and changes["registration_mode"] not in RegistrationMode.ALL:
+        raise Invalid("registration_mode", f"Must be one of {', '.join(RegistrationMode.ALL)}")
+    if "max_post_chars" in changes:
+        value = changes["max_post_chars"]
+        if not isinstance(value, int) or not 1 <= value <= 100_000:
+            raise Invalid("max_post_chars", "Must be a whole number between 1 and 100000")
+    for key, value in changes.items():
+        row = await session.get(InstanceSetting, key)
+        if row is None:
+            session.add(InstanceSetting(key=key, value=value))
+        else:
+            row.value = value
+    await session.flush()
+    info = await get_instance_info(session)
+    return replace(info)
+
+
+async def list_rules(session: AsyncSession) -> list[Rule]:
+    return list((await session.scalars(select(Rule).order_by(Rule.position, Rule.id))).all())
+
+
+async def add_rule(session: AsyncSession, *, text: str, hint: str = "") -> Rule:
+    text = text.strip()
+    if not text or len(text) > 1000:
+        raise Invalid("text", "A rule needs between 1 and 1000 characters")
+    position = len(await list_rules(session))
+    rule = Rule(text=text, hint=hint.strip(), position=position)
+    session.add(rule)
+    await session.flush()
+    return rule
+
+
+async def remove_rule(session: AsyncSession, *, rule_id: int) -> None:
+    result = await session.execute(delete(Rule).where(Rule.id == rule_id))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound("No such rule")

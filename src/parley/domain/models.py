@@ -1,0 +1,21 @@
+"""Every table of the domain, imported in one place for migrations and tests."""
+
+from parley.domain.accounts import models as accounts
+from parley.domain.instance import models as instance
+from parley.domain.interactions import models as interactions
+from parley.domain.notifications import models as notifications
+from parley.domain.posts import models as posts
+from parley.domain.relationships import models as relationships
+from parley.domain.timelines import models as timelines
+from parley.jobs import models as jobs
+
+__all__ = [
+    "accounts",
+    "instance",
+    "interactions",
+    "jobs",
+    "notifications",
+    "posts",
+    "relationships",
+    "timelines",
+]

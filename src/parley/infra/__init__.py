@@ -1,0 +1,1 @@
+"""Infrastructure the domain may use: crypto, mail, outbound HTTP, media storage."""

@@ -1,0 +1,1 @@
+"""Durable background work: a queue in the database and a worker loop."""

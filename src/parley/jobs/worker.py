@@ -1,0 +1,107 @@
+"""The worker loop: claim a due job with a lease, run its handler, record the outcome.
+
+States: queued -> done, or queued -> (retry with backoff) -> ... -> failed. A worker killed
+mid-job leaves its lease to expire, after which another worker runs the job again, so
+handlers are written to be idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+import anyio
+from sqlalchemy import or_, select, update
+
+from parley.db.base import utcnow
+from parley.db.engine import Database
+from parley.jobs.models import Job, JobState
+from parley.jobs.queue import backoff
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+LEASE = timedelta(minutes=5)
+
+
+class Worker:
+    def __init__(self, db: Database, handlers: Mapping[str, Handler]) -> None:
+        self.db = db
+        self.handlers = handlers
+
+    async def _claim(self) -> Job | None:
+        now = utcnow()
+        async with self.db.transaction() as session:
+            candidates = (
+                await session.scalars(
+                    select(Job.id)
+                    .where(
+                        Job.state == JobState.QUEUED,
+                        Job.run_at <= now,
+                        or_(Job.locked_until.is_(None), Job.locked_until < now),
+                    )
+                    .order_by(Job.run_at)
+                    .limit(5)
+                )
+            ).all()
+            for job_id in candidates:
+                claimed = await session.execute(
+                    update(Job)
+                    .where(
+                        Job.id == job_id,
+                        or_(Job.locked_until.is_(None), Job.locked_until < now),
+                    )
+                    .values(locked_until=now + LEASE, attempts=Job.attempts + 1)
+                )
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                    return await session.get(Job, job_id)
+        return None
+
+    async def run_once(self) -> bool:
+        """Run one due job; False when there was none."""
+        job = await self._claim()
+        if job is None:
+            return False
+        handler = self.handlers.get(job.kind)
+        error: str | None = None
+        if handler is None:
+            error = f"no handler for job kind {job.kind!r}"
+        else:
+            try:
+                await handler(job.payload)
+            except Exception as exc:  # a failed job is retried, never lost
+                log.warning("job %s (%s) failed: %s", job.id, job.kind, exc, exc_info=True)
+                error = f"{type(exc).__name__}: {exc}"
+        async with self.db.transaction() as session:
+            values: dict[str, Any]
+            if error is None:
+                values = {"state": JobState.DONE, "finished_at": utcnow(), "locked_until": None}
+            elif job.attempts >= job.max_attempts or handler is None:
+                values = {"state": JobState.FAILED, "finished_at": utcnow(), "last_error": error}
+            else:
+                values = {
+                    "run_at": utcnow() + backoff(job.attempts),
+                    "locked_until": None,
+                    "last_error": error,
+                }
+            await session.execute(update(Job).where(Job.id == job.id).values(**values))
+        return True
+
+    async def drain(self, limit: int = 1000) -> int:
+        """Run due jobs until none is left (tests and `parley worker --once`)."""
+        count = 0
+        while count < limit and await self.run_once():
+            count += 1
+        return count
+
+    async def run_forever(self, *, idle_sleep: float = 0.5) -> None:
+        while True:
+            try:
+                worked = await self.run_once()
+            except Exception:
+                log.exception("worker loop error; continuing")
+                worked = False
+            if not worked:
+                await anyio.sleep(idle_sleep)

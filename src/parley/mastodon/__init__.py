@@ -1,0 +1,1 @@
+"""The Mastodon client API adapter: REST, OAuth 2 and streaming."""

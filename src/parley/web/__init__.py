@@ -1,0 +1,1 @@
+"""The HTML adapter: server-rendered pages (Jinja2) enhanced with htmx."""

@@ -1,0 +1,43 @@
+"""Jinja2 filters: dates, counts and IDs as people read them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from jinja2 import Environment
+
+
+def relative_time(value: datetime | None, now: datetime | None = None) -> str:
+    if value is None:
+        return ""
+    now = now or datetime.now(UTC)
+    seconds = int((now - value).total_seconds())
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    if seconds < 7 * 86400:
+        return f"{seconds // 86400}d"
+    if value.year == now.year:
+        return value.strftime("%b %-d")
+    return value.strftime("%b %-d, %Y")
+
+
+def iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def compact_count(value: int) -> str:
+    if value < 1000:
+        return str(value)
+    if value < 1_000_000:
+        return f"{value / 1000:.1f}K".replace(".0K", "K")
+    return f"{value / 1_000_000:.1f}M".replace(".0M", "M")
+
+
+def register(env: Environment) -> None:
+    env.filters["reltime"] = relative_time
+    env.filters["iso"] = iso
+    env.filters["count"] = compact_count

@@ -1,0 +1,30 @@
+"""The web UI as one Starlette sub-application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from parley.runtime import Runtime
+from parley.web.errors import HANDLERS
+from parley.web.routes import auth, pages
+from parley.web.templating import build_environment
+
+STATIC = Path(__file__).parent.parent / "static"
+
+
+def build_web_app(runtime: Runtime) -> Starlette:
+    app = Starlette(
+        routes=[
+            *auth.routes,
+            *pages.routes,
+            Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+        ],
+        exception_handlers=HANDLERS,
+    )
+    app.state.runtime = runtime
+    app.state.jinja = build_environment()
+    return app

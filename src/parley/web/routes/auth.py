@@ -1,0 +1,180 @@
+"""Sign-up, sign-in (with the second factor), sign-out."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from parley.domain.accounts import service as accounts
+from parley.domain.accounts import twofactor
+from parley.domain.accounts.models import User
+from parley.domain.errors import DomainError, Invalid, Unauthenticated
+from parley.domain.instance.service import get_instance_info, list_rules
+from parley.web.csrf import checked_form
+from parley.web.signing import sign, unsign
+from parley.web.templating import render
+from parley.web.viewer import SESSION_COOKIE, current_viewer, runtime_of
+
+PENDING_2FA_COOKIE = "parley_2fa"
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths, so a link cannot bounce a member to another site after sign-in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/home"
+
+
+def _signed_in(request: Request, token: str, target: str) -> Response:
+    response = RedirectResponse(safe_next(target), status_code=303)
+    settings = runtime_of(request).settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=settings.session_max_age_days * 86400,
+    )
+    response.delete_cookie(PENDING_2FA_COOKIE)
+    return response
+
+
+async def sign_up(request: Request) -> Response:
+    runtime = runtime_of(request)
+    async with runtime.db.reader() as session:
+        rules = await list_rules(session)
+        info = await get_instance_info(session)
+    values: dict[str, str] = {}
+    error: DomainError | None = None
+    if request.method == "POST":
+        form = await checked_form(request)
+        values = {k: str(form.get(k, "")) for k in ("username", "email")}
+        password = str(form.get("password", ""))
+        try:
+            if password != str(form.get("password_confirmation", "")):
+                raise Invalid("password_confirmation", "The two passwords do not match")
+            async with runtime.db.transaction() as session:
+                user = await accounts.register(
+                    session,
+                    runtime.ctx,
+                    username=values["username"],
+                    email=values["email"],
+                    password=password,
+                    rules_accepted=form.get("agreement") == "1",
+                )
+                token = await accounts.start_web_session(
+                    session,
+                    runtime.ctx,
+                    user=user,
+                    user_agent=request.headers.get("user-agent", ""),
+                )
+            return _signed_in(request, token, "/home")
+        except DomainError as exc:
+            error = exc
+    return await render(
+        request,
+        "auth/sign_up.html",
+        {"rules": rules, "info": info, "values": values, "error": error},
+        status_code=422 if error else 200,
+    )
+
+
+async def sign_in(request: Request) -> Response:
+    runtime = runtime_of(request)
+    target = request.query_params.get("next", "/home")
+    error: DomainError | None = None
+    login = ""
+    if request.method == "POST":
+        form = await checked_form(request)
+        login = str(form.get("login", ""))
+        target = str(form.get("next", target))
+        try:
+            async with runtime.db.transaction() as session:
+                try:
+                    user = await accounts.authenticate(
+                        session, runtime.ctx, login=login, password=str(form.get("password", ""))
+                    )
+                except Unauthenticated as exc:
+                    error = exc  # the failed-attempt counter is committed with this transaction
+                    user = None
+                if user is not None and user.totp_secret is None:
+                    token = await accounts.start_web_session(
+                        session,
+                        runtime.ctx,
+                        user=user,
+                        user_agent=request.headers.get("user-agent", ""),
+                    )
+                    return _signed_in(request, token, target)
+            if user is not None:
+                response = RedirectResponse(
+                    f"/auth/two_factor?next={safe_next(target)}", status_code=303
+                )
+                response.set_cookie(
+                    PENDING_2FA_COOKIE,
+                    sign(runtime.settings.secret_key, str(user.id), ttl_seconds=300),
+                    httponly=True,
+                    samesite="lax",
+                    secure=runtime.settings.secure_cookies,
+                    max_age=300,
+                )
+                return response
+        except DomainError as exc:
+            error = exc
+    elif await current_viewer(request) is not None:
+        return RedirectResponse(safe_next(target), status_code=303)
+    return await render(
+        request,
+        "auth/sign_in.html",
+        {"login": login, "next": safe_next(target), "error": error},
+        status_code=401 if error else 200,
+    )
+
+
+async def two_factor(request: Request) -> Response:
+    runtime = runtime_of(request)
+    target = request.query_params.get("next", "/home")
+    pending = unsign(runtime.settings.secret_key, request.cookies.get(PENDING_2FA_COOKIE, ""))
+    if pending is None or not pending.isdigit():
+        return RedirectResponse("/auth/sign_in", status_code=303)
+    error: str | None = None
+    if request.method == "POST":
+        form = await checked_form(request)
+        target = str(form.get("next", target))
+        async with runtime.db.transaction() as session:
+            user = await session.get(User, int(pending))
+            if user is not None and twofactor.verify_second_factor(user, str(form.get("code", ""))):
+                token = await accounts.start_web_session(
+                    session,
+                    runtime.ctx,
+                    user=user,
+                    user_agent=request.headers.get("user-agent", ""),
+                )
+                return _signed_in(request, token, target)
+        error = "That code is not correct"
+    return await render(
+        request,
+        "auth/two_factor.html",
+        {"next": safe_next(target), "error": error},
+        status_code=401 if error else 200,
+    )
+
+
+async def sign_out(request: Request) -> Response:
+    await checked_form(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        async with runtime_of(request).db.transaction() as session:
+            await accounts.end_web_session(session, token)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+routes = [
+    Route("/auth/sign_up", sign_up, methods=["GET", "POST"]),
+    Route("/auth/sign_in", sign_in, methods=["GET", "POST"]),
+    Route("/auth/two_factor", two_factor, methods=["GET", "POST"]),
+    Route("/auth/sign_out", sign_out, methods=["POST"]),
+]

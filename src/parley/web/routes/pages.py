@@ -1,0 +1,27 @@
+"""Pages that are not about one feature: the front page and /about."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from parley.domain.instance.service import get_instance_info, list_rules
+from parley.web.templating import render
+from parley.web.viewer import current_viewer, runtime_of
+
+
+async def front(request: Request) -> Response:
+    if await current_viewer(request) is not None:
+        return RedirectResponse("/home", status_code=303)
+    return RedirectResponse("/about", status_code=303)
+
+
+async def about(request: Request) -> Response:
+    async with runtime_of(request).db.reader() as session:
+        info = await get_instance_info(session)
+        rules = await list_rules(session)
+    return await render(request, "about.html", {"info": info, "rules": rules})
+
+
+routes = [Route("/", front), Route("/about", about)]
