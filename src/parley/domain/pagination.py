@@ -52,7 +52,7 @@ class PageRequest:
             size = default_limit
         else:
             try:
-                size = int(limit)  # type: ignore[arg-type]
+                size = int(limit)
             except ValueError as exc:
                 raise Invalid("limit", "limit must be a number") from exc
         return cls(
