@@ -1,7 +1,7 @@
 """Shared fixtures: settings, a migrated database per test, the app, an HTTP client, members.
 
 The database engine is chosen by PARLEY_TEST_DATABASE: `sqlite` (default) or `postgresql`
-(a real server started by tests/databases.py from the installed Debian binaries).
+(a real server started by tests/postgres.py from the installed Debian binaries).
 """
 
 from __future__ import annotations
@@ -18,21 +18,21 @@ from parley.config import Settings
 from parley.domain.accounts import service as accounts
 from parley.domain.accounts.models import User
 from parley.runtime import Runtime
-from tests.databases import TestDatabases
+from tests.databases import Databases, TestDatabases
 
 TEST_DOMAIN = "parley.test"
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session")
-def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabases]:
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     dbs = TestDatabases.from_environment(tmp_path_factory.mktemp("databases"))
     yield dbs
     dbs.close()
 
 
 @pytest.fixture
-def database_url(databases: TestDatabases, tmp_path: Path) -> Iterator[str]:
+def database_url(databases: Databases, tmp_path: Path) -> Iterator[str]:
     url = databases.fresh(tmp_path)
     yield url
     databases.release(url)

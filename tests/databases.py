@@ -10,6 +10,7 @@ import asyncio
 import os
 import shutil
 from pathlib import Path
+from typing import Protocol
 
 from parley.db.engine import make_engine
 from parley.db.migrate import upgrade
@@ -26,6 +27,19 @@ def _migrate(url: str) -> None:
     asyncio.run(run())
 
 
+class Databases(Protocol):
+    """What the fixtures need from a kind of test database."""
+
+    def fresh(self, tmp_path: Path) -> str:
+        """A migrated, empty database of its own for one test: its URL."""
+
+    def release(self, url: str) -> None:
+        """Drop what `fresh` made."""
+
+    def close(self) -> None:
+        """Stop whatever serves the databases."""
+
+
 class TestDatabases:
     __test__ = False  # not a test class, despite the name
 
@@ -35,7 +49,7 @@ class TestDatabases:
         _migrate(f"sqlite+aiosqlite:///{self.template}")
 
     @classmethod
-    def from_environment(cls, root: Path) -> TestDatabases:
+    def from_environment(cls, root: Path) -> Databases:
         kind = os.environ.get("PARLEY_TEST_DATABASE", "sqlite")
         if kind == "postgresql":
             from tests.postgres import PostgresDatabases

@@ -33,7 +33,16 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        # JIT compiling pays off for analytics, not for short web queries, where it can add
+        # tens of milliseconds to a query the planner wrongly thinks is expensive.
+        connect_args={"server_settings": {"jit": "off", "application_name": "parley"}},
+    )
 
 
 class Database:
