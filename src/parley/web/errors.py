@@ -23,7 +23,10 @@ from parley.web.templating import render
 
 async def _page(request: Request, status: int, title: str, message: str) -> Response:
     return await render(
-        request, "errors/error.html", {"title": title, "message": message}, status_code=status
+        request,
+        "errors/error.html",
+        {"title": title, "message": message, "status": status},
+        status_code=status,
     )
 
 

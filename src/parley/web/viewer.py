@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from parley.domain.accounts.models import Account, Role, User
 from parley.domain.accounts.service import find_web_session
@@ -50,3 +51,15 @@ async def require_viewer(request: Request) -> Viewer:
     if viewer is None:
         raise Unauthenticated("Sign in to continue")
     return viewer
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    settings = runtime_of(request).settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=settings.session_max_age_days * 86400,
+    )

@@ -10,7 +10,7 @@ from starlette.staticfiles import StaticFiles
 
 from parley.runtime import Runtime
 from parley.web.errors import HANDLERS
-from parley.web.routes import auth, pages
+from parley.web.routes import auth, pages, security, settings
 from parley.web.templating import build_environment
 
 STATIC = Path(__file__).parent.parent / "static"
@@ -21,6 +21,8 @@ def build_web_app(runtime: Runtime) -> Starlette:
         routes=[
             *auth.routes,
             *pages.routes,
+            *settings.routes,
+            *security.routes,
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ],
         exception_handlers=HANDLERS,

@@ -11,10 +11,11 @@ from parley.domain.accounts import twofactor
 from parley.domain.accounts.models import User
 from parley.domain.errors import DomainError, Invalid, Unauthenticated
 from parley.domain.instance.service import get_instance_info, list_rules
+from parley.web import forms
 from parley.web.csrf import checked_form
 from parley.web.signing import sign, unsign
 from parley.web.templating import render
-from parley.web.viewer import SESSION_COOKIE, current_viewer, runtime_of
+from parley.web.viewer import SESSION_COOKIE, current_viewer, runtime_of, set_session_cookie
 
 PENDING_2FA_COOKIE = "parley_2fa"
 
@@ -28,15 +29,7 @@ def safe_next(target: str | None) -> str:
 
 def _signed_in(request: Request, token: str, target: str) -> Response:
     response = RedirectResponse(safe_next(target), status_code=303)
-    settings = runtime_of(request).settings
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        max_age=settings.session_max_age_days * 86400,
-    )
+    set_session_cookie(request, response, token)
     response.delete_cookie(PENDING_2FA_COOKIE)
     return response
 
@@ -50,10 +43,10 @@ async def sign_up(request: Request) -> Response:
     error: DomainError | None = None
     if request.method == "POST":
         form = await checked_form(request)
-        values = {k: str(form.get(k, "")) for k in ("username", "email")}
-        password = str(form.get("password", ""))
+        values = {k: forms.text(form, k) for k in ("username", "email", "agreement")}
+        password = forms.text(form, "password")
         try:
-            if password != str(form.get("password_confirmation", "")):
+            if password != forms.text(form, "password_confirmation"):
                 raise Invalid("password_confirmation", "The two passwords do not match")
             async with runtime.db.transaction() as session:
                 user = await accounts.register(
@@ -62,7 +55,7 @@ async def sign_up(request: Request) -> Response:
                     username=values["username"],
                     email=values["email"],
                     password=password,
-                    rules_accepted=form.get("agreement") == "1",
+                    rules_accepted=forms.flag(form, "agreement"),
                 )
                 token = await accounts.start_web_session(
                     session,
@@ -88,13 +81,13 @@ async def sign_in(request: Request) -> Response:
     login = ""
     if request.method == "POST":
         form = await checked_form(request)
-        login = str(form.get("login", ""))
-        target = str(form.get("next", target))
+        login = forms.text(form, "login")
+        target = forms.text(form, "next", target)
         try:
             async with runtime.db.transaction() as session:
                 try:
                     user = await accounts.authenticate(
-                        session, runtime.ctx, login=login, password=str(form.get("password", ""))
+                        session, runtime.ctx, login=login, password=forms.text(form, "password")
                     )
                 except Unauthenticated as exc:
                     error = exc  # the failed-attempt counter is committed with this transaction
@@ -127,7 +120,14 @@ async def sign_in(request: Request) -> Response:
     return await render(
         request,
         "auth/sign_in.html",
-        {"login": login, "next": safe_next(target), "error": error},
+        {
+            "login": login,
+            "next": safe_next(target),
+            "error": error,
+            "notice": "Your password was changed. Sign in with the new one."
+            if request.query_params.get("reset")
+            else None,
+        },
         status_code=401 if error else 200,
     )
 
@@ -141,10 +141,10 @@ async def two_factor(request: Request) -> Response:
     error: str | None = None
     if request.method == "POST":
         form = await checked_form(request)
-        target = str(form.get("next", target))
+        target = forms.text(form, "next", target)
         async with runtime.db.transaction() as session:
             user = await session.get(User, int(pending))
-            if user is not None and twofactor.verify_second_factor(user, str(form.get("code", ""))):
+            if user is not None and twofactor.verify_second_factor(user, forms.text(form, "code")):
                 token = await accounts.start_web_session(
                     session,
                     runtime.ctx,
@@ -172,9 +172,50 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
+async def forgot_password(request: Request) -> Response:
+    """Always answers the same, so the form cannot be used to find out who has an account."""
+    runtime = runtime_of(request)
+    email = ""
+    sent = False
+    if request.method == "POST":
+        form = await checked_form(request)
+        email = forms.text(form, "email")
+        async with runtime.db.transaction() as session:
+            await accounts.request_password_reset(session, runtime.ctx, email=email)
+        sent = True
+    return await render(request, "auth/forgot_password.html", {"email": email, "sent": sent})
+
+
+async def reset_password(request: Request) -> Response:
+    runtime = runtime_of(request)
+    token = request.path_params["token"]
+    error: DomainError | None = None
+    if request.method == "POST":
+        form = await checked_form(request)
+        password = forms.text(form, "password")
+        try:
+            if password != forms.text(form, "password_confirmation"):
+                raise Invalid("password_confirmation", "The two passwords do not match")
+            async with runtime.db.transaction() as session:
+                await accounts.reset_password(
+                    session, runtime.ctx, token=token, new_password=password
+                )
+            return RedirectResponse("/auth/sign_in?reset=1", status_code=303)
+        except DomainError as exc:
+            error = exc
+    return await render(
+        request,
+        "auth/reset_password.html",
+        {"token": token, "error": error},
+        status_code=422 if error else 200,
+    )
+
+
 routes = [
     Route("/auth/sign_up", sign_up, methods=["GET", "POST"]),
     Route("/auth/sign_in", sign_in, methods=["GET", "POST"]),
     Route("/auth/two_factor", two_factor, methods=["GET", "POST"]),
     Route("/auth/sign_out", sign_out, methods=["POST"]),
+    Route("/auth/password/forgot", forgot_password, methods=["GET", "POST"]),
+    Route("/auth/reset/{token}", reset_password, methods=["GET", "POST"]),
 ]

@@ -1,0 +1,131 @@
+"""Settings: the profile, the account's password, and deleting the account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from parley.domain.accounts import service as accounts
+from parley.domain.accounts.models import Account
+from parley.domain.accounts.queries import get_account, get_user_for_account
+from parley.domain.errors import DomainError, Invalid
+from parley.web import forms
+from parley.web.csrf import checked_form
+from parley.web.templating import render
+from parley.web.viewer import require_viewer, runtime_of, set_session_cookie
+
+PROFILE_FIELDS = accounts.MAX_FIELDS
+
+
+def _profile_values(account: Account) -> dict[str, Any]:
+    fields = [(f.get("name", ""), f.get("value", "")) for f in account.fields or []]
+    return {
+        "display_name": account.display_name,
+        "note": account.note,
+        "fields": fields + [("", "")] * (PROFILE_FIELDS - len(fields)),
+        "locked": account.locked,
+        "discoverable": account.discoverable,
+        "bot": account.bot,
+    }
+
+
+async def profile(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    runtime = runtime_of(request)
+    values = _profile_values(viewer.account)
+    error: DomainError | None = None
+    if request.method == "POST":
+        form = await checked_form(request)
+        values = {
+            "display_name": forms.text(form, "display_name"),
+            "note": forms.text(form, "note"),
+            "fields": forms.profile_fields(form, PROFILE_FIELDS),
+            "locked": forms.flag(form, "locked"),
+            "discoverable": forms.flag(form, "discoverable"),
+            "bot": forms.flag(form, "bot"),
+        }
+        try:
+            async with runtime.db.transaction() as session:
+                await accounts.update_profile(
+                    session,
+                    runtime.ctx,
+                    account=await get_account(session, viewer.account.id),
+                    **values,
+                )
+            return RedirectResponse("/settings/profile?saved=1", status_code=303)
+        except DomainError as exc:
+            error = exc
+    return await render(
+        request,
+        "settings/profile.html",
+        {
+            "values": values,
+            "error": error,
+            "limits": {"display_name": accounts.MAX_DISPLAY_NAME, "note": accounts.MAX_NOTE},
+            "notice": "Profile saved." if request.query_params.get("saved") else None,
+        },
+        status_code=422 if error else 200,
+    )
+
+
+async def account(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    return await render(
+        request,
+        "settings/account.html",
+        {
+            "email": viewer.user.email,
+            "error": None,
+            "notice": "Password changed. Other devices were signed out."
+            if request.query_params.get("changed")
+            else None,
+        },
+    )
+
+
+async def change_password(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    runtime = runtime_of(request)
+    form = await checked_form(request)
+    new = forms.text(form, "new_password")
+    try:
+        if new != forms.text(form, "new_password_confirmation"):
+            raise Invalid("new_password_confirmation", "The two new passwords do not match")
+        async with runtime.db.transaction() as session:
+            user = await get_user_for_account(session, viewer.account.id)
+            await accounts.change_password(
+                session,
+                runtime.ctx,
+                user=user,
+                current=forms.text(form, "current_password"),
+                new=new,
+            )
+            # Changing the password signs out every browser; this one signs straight back in.
+            token = await accounts.start_web_session(
+                session, runtime.ctx, user=user, user_agent=request.headers.get("user-agent", "")
+            )
+    except DomainError as exc:
+        return await render(
+            request,
+            "settings/account.html",
+            {"email": viewer.user.email, "error": exc},
+            status_code=422,
+        )
+    response = RedirectResponse("/settings/account?changed=1", status_code=303)
+    set_session_cookie(request, response, token)
+    return response
+
+
+async def index(request: Request) -> Response:
+    return RedirectResponse("/settings/profile", status_code=303)
+
+
+routes = [
+    Route("/settings", index),
+    Route("/settings/profile", profile, methods=["GET", "POST"]),
+    Route("/settings/account", account),
+    Route("/settings/password", change_password, methods=["POST"]),
+]
