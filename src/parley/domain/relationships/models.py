@@ -20,7 +20,8 @@ class Follow(IdMixin, Base):
     __tablename__ = "follows"
     __table_args__ = (
         UniqueConstraint("account_id", "target_id"),
-        Index("ix_follows_target_id", "target_id"),
+        # Followers pages are read newest first by follow id: (target_id, id) avoids a sort.
+        Index("ix_follows_target_id_id", "target_id", "id"),
     )
 
     account_id: Mapped[int] = _account_fk()
@@ -37,7 +38,7 @@ class FollowRequest(IdMixin, Base):
     __tablename__ = "follow_requests"
     __table_args__ = (
         UniqueConstraint("account_id", "target_id"),
-        Index("ix_follow_requests_target_id", "target_id"),
+        Index("ix_follow_requests_target_id_id", "target_id", "id"),
     )
 
     account_id: Mapped[int] = _account_fk()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from parley.db.base import Base, IdMixin, utcnow
@@ -18,6 +18,13 @@ class FeedEntry(Base):
     """
 
     __tablename__ = "feed_entries"
+    __table_args__ = (
+        # Unfollow, block and list timelines select by (account, author); the author alone
+        # (suspension, deletion) uses the same index's prefix.
+        Index("ix_feed_entries_author_id_account_id", "author_id", "account_id"),
+        # On SQLite the table is its primary key B-tree: a home page is one range read.
+        {"sqlite_with_rowid": False},
+    )
 
     account_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
@@ -26,7 +33,7 @@ class FeedEntry(Base):
         BigInteger, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
     # Who put it there (the author, or the echoer): unfollow and block remove by this.
-    author_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    author_id: Mapped[int] = mapped_column(BigInteger)
 
 
 class ReplyPolicy:

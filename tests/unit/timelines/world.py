@@ -1,0 +1,165 @@
+"""A small test world for relationships, timelines and notifications.
+
+Members sign up through the real service and relationship commands are the real ones; posts
+are inserted by a small factory calling the real fan_out_post (see `post`). Each call runs in
+its own transaction, with Account arguments loaded in that session as an adapter would. Reads
+run in a fresh session, so they see only what was committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+
+from parley.db.ids import new_id
+from parley.domain.accounts.models import Account
+from parley.domain.interactions.models import Bookmark, Upvote
+from parley.domain.pagination import PageRequest
+from parley.domain.posts.models import Mention, Post, PostTag, Tag, Visibility
+from parley.domain.relationships import service as relationships
+from parley.domain.timelines.service import fan_out_post
+from parley.runtime import Runtime
+from tests.conftest import Members
+
+
+class World:
+    def __init__(self, runtime: Runtime, members: Members) -> None:
+        self.runtime = runtime
+        self.members = members
+
+    async def account(self, username: str, *, locked: bool = False) -> Account:
+        user = await self.members.create(username)
+        async with self.runtime.db.transaction() as session:
+            if locked:
+                await session.execute(
+                    update(Account).where(Account.id == user.account_id).values(locked=True)
+                )
+            account = await session.get(Account, user.account_id)
+            assert account is not None
+            return account
+
+    async def remote(self, username: str, domain: str = "remote.example") -> Account:
+        uri = f"https://{domain}/users/{username}"
+        account = Account(
+            id=new_id(),
+            username=username,
+            username_lower=username.lower(),
+            domain=domain,
+            uri=uri,
+            inbox_url=f"{uri}/inbox",
+            fields=[],
+            also_known_as=[],
+        )
+        async with self.runtime.db.transaction() as session:
+            session.add(account)
+        return account
+
+    async def fresh(self, account: Account) -> Account:
+        async with self.runtime.db.reader() as session:
+            loaded = await session.get(Account, account.id)
+            assert loaded is not None
+            return loaded
+
+    async def run(self, command: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+        """Run a service command in its own transaction, as an adapter would."""
+        async with self.runtime.db.transaction() as session:
+            for name, value in kwargs.items():
+                if isinstance(value, Account):
+                    kwargs[name] = await session.get(Account, value.id)
+            return await command(session, **kwargs)
+
+    async def read(self, query: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        async with self.runtime.db.reader() as session:
+            return await query(session, *args, **kwargs)
+
+    async def post(
+        self,
+        author: Account,
+        text: str = "hello",
+        *,
+        visibility: str = Visibility.PUBLIC,
+        in_reply_to: Post | None = None,
+        mentions: Sequence[Account] = (),
+        tags: Sequence[str] = (),
+        has_media: bool = False,
+    ) -> Post:
+        """Insert a post with its mentions and tags and fan it out, as create_post does.
+
+        A local factory while parley.domain.posts.service settles (it is being written in
+        parallel); it writes the same rows and calls the same fan_out_post.
+        """
+        post_id = new_id()
+        post = Post(
+            id=post_id,
+            account_id=author.id,
+            local=author.domain is None,
+            uri=f"{author.uri}/statuses/{post_id}",
+            text=text,
+            content_html=f"<p>{text}</p>",
+            visibility=visibility,
+            in_reply_to_id=None if in_reply_to is None else in_reply_to.id,
+            in_reply_to_account_id=None if in_reply_to is None else in_reply_to.account_id,
+            thread_id=post_id if in_reply_to is None else in_reply_to.thread_id,
+            has_media=has_media,
+        )
+        async with self.runtime.db.transaction() as session:
+            session.add(post)
+            await session.flush()
+            session.add_all(Mention(post_id=post_id, account_id=a.id) for a in mentions)
+            for name in tags:
+                tag = await session.scalar(select(Tag).where(Tag.name == name.lower()))
+                if tag is None:
+                    tag = Tag(name=name.lower(), display_name=name)
+                    session.add(tag)
+                    await session.flush()
+                session.add(PostTag(post_id=post_id, tag_id=tag.id))
+            await session.flush()
+            await fan_out_post(session, post)
+        return post
+
+    async def echo(self, actor: Account, post: Post) -> Post:
+        echo_id = new_id()
+        echo = Post(
+            id=echo_id,
+            account_id=actor.id,
+            local=actor.domain is None,
+            uri=f"{actor.uri}/statuses/{echo_id}/activity",
+            visibility=Visibility.PUBLIC,
+            echo_of_id=post.id,
+        )
+        async with self.runtime.db.transaction() as session:
+            session.add(echo)
+            await session.flush()
+            await fan_out_post(session, echo)
+        return echo
+
+    async def follow(self, follower: Account, target: Account, **kwargs: Any) -> str:
+        state: str = await self.run(
+            relationships.follow_account, follower=follower, target=target, **kwargs
+        )
+        return state
+
+    async def bookmark(self, actor: Account, post: Post) -> None:
+        async with self.runtime.db.transaction() as session:
+            session.add(Bookmark(account_id=actor.id, post_id=post.id))
+
+    async def upvote(self, actor: Account, post: Post) -> None:
+        async with self.runtime.db.transaction() as session:
+            session.add(Upvote(account_id=actor.id, post_id=post.id))
+
+    async def ids(
+        self,
+        query: Callable[..., Awaitable[list[Any]]],
+        *args: Any,
+        page: PageRequest | None = None,
+        **kwargs: Any,
+    ) -> list[int]:
+        """Post ids of a timeline page (pairs are unpacked to their post)."""
+        items = await self.read(query, *args, page or PageRequest(limit=40), **kwargs)
+        return [item[1].id if isinstance(item, tuple) else item.id for item in items]
+
+    async def count(self, model: type[Any], *conditions: Any) -> int:
+        async with self.runtime.db.reader() as session:
+            return len((await session.execute(select(model).where(*conditions))).all())
