@@ -15,6 +15,7 @@ from parley.db.engine import Database
 from parley.domain.context import DomainContext
 from parley.jobs.handlers import build_handlers
 from parley.jobs.worker import Worker
+from parley.mastodon.app import mastodon_routes
 from parley.runtime import Runtime
 from parley.web.routes import build_web_app
 
@@ -44,6 +45,9 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> Starlet
 
     # Each adapter is a sub-application with its own error convention; the web UI comes last
     # because it owns the root.
-    app = Starlette(routes=[Mount("/", app=build_web_app(runtime))], lifespan=lifespan)
+    app = Starlette(
+        routes=[*mastodon_routes(runtime), Mount("/", app=build_web_app(runtime))],
+        lifespan=lifespan,
+    )
     app.state.runtime = runtime
     return app

@@ -4,6 +4,7 @@ from parley.domain.accounts import models as accounts
 from parley.domain.instance import models as instance
 from parley.domain.interactions import models as interactions
 from parley.domain.notifications import models as notifications
+from parley.domain.oauth import models as oauth
 from parley.domain.posts import models as posts
 from parley.domain.relationships import models as relationships
 from parley.domain.timelines import models as timelines
@@ -15,6 +16,7 @@ __all__ = [
     "interactions",
     "jobs",
     "notifications",
+    "oauth",
     "posts",
     "relationships",
     "timelines",

@@ -1,1 +1,1 @@
-"""The Mastodon client API adapter: REST, OAuth 2 and streaming."""
+"""The Mastodon client API adapter: REST routes under /api, OAuth 2 token endpoints."""

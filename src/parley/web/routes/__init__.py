@@ -10,7 +10,7 @@ from starlette.staticfiles import StaticFiles
 
 from parley.runtime import Runtime
 from parley.web.errors import HANDLERS
-from parley.web.routes import auth, pages, security, settings
+from parley.web.routes import auth, oauth, pages, security, settings
 from parley.web.templating import build_environment
 
 STATIC = Path(__file__).parent.parent / "static"
@@ -20,6 +20,7 @@ def build_web_app(runtime: Runtime) -> Starlette:
     app = Starlette(
         routes=[
             *auth.routes,
+            *oauth.routes,
             *pages.routes,
             *settings.routes,
             *security.routes,

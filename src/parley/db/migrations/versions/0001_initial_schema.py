@@ -102,6 +102,19 @@ def upgrade() -> None:
         batch_op.create_index("ix_jobs_state_run_at", ["state", "run_at"], unique=False)
 
     op.create_table(
+        "oauth_applications",
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("website", sa.Text(), nullable=True),
+        sa.Column("redirect_uris", sa.Text(), nullable=False),
+        sa.Column("scopes", sa.Text(), nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("client_secret_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_applications")),
+        sa.UniqueConstraint("client_id", name=op.f("uq_oauth_applications_client_id")),
+    )
+    op.create_table(
         "rules",
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("hint", sa.Text(), nullable=False),
@@ -169,7 +182,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("account_id", "target_id", name=op.f("uq_follow_requests_account_id")),
     )
     with op.batch_alter_table("follow_requests", schema=None) as batch_op:
-        batch_op.create_index("ix_follow_requests_target_id", ["target_id"], unique=False)
+        batch_op.create_index("ix_follow_requests_target_id_id", ["target_id", "id"], unique=False)
 
     op.create_table(
         "follows",
@@ -196,7 +209,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("account_id", "target_id", name=op.f("uq_follows_account_id")),
     )
     with op.batch_alter_table("follows", schema=None) as batch_op:
-        batch_op.create_index("ix_follows_target_id", ["target_id"], unique=False)
+        batch_op.create_index("ix_follows_target_id_id", ["target_id", "id"], unique=False)
 
     op.create_table(
         "lists",
@@ -255,6 +268,77 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mutes")),
         sa.UniqueConstraint("account_id", "target_id", name=op.f("uq_mutes_account_id")),
     )
+    op.create_table(
+        "oauth_access_tokens",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("application_id", sa.BigInteger(), nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=True),
+        sa.Column("scopes", sa.Text(), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_oauth_access_tokens_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["oauth_applications.id"],
+            name=op.f("fk_oauth_access_tokens_application_id_oauth_applications"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_access_tokens")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_oauth_access_tokens_token_hash")),
+    )
+    with op.batch_alter_table("oauth_access_tokens", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_oauth_access_tokens_account_id"), ["account_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_oauth_access_tokens_application_id"), ["application_id"], unique=False
+        )
+
+    op.create_table(
+        "oauth_authorization_codes",
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("application_id", sa.BigInteger(), nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("redirect_uri", sa.Text(), nullable=False),
+        sa.Column("scopes", sa.Text(), nullable=False),
+        sa.Column("code_challenge", sa.String(length=128), nullable=True),
+        sa.Column("code_challenge_method", sa.String(length=8), nullable=True),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_oauth_authorization_codes_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["oauth_applications.id"],
+            name=op.f("fk_oauth_authorization_codes_application_id_oauth_applications"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_authorization_codes")),
+        sa.UniqueConstraint("code_hash", name=op.f("uq_oauth_authorization_codes_code_hash")),
+    )
+    with op.batch_alter_table("oauth_authorization_codes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_oauth_authorization_codes_account_id"), ["account_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_oauth_authorization_codes_application_id"),
+            ["application_id"],
+            unique=False,
+        )
+
     op.create_table(
         "posts",
         sa.Column("account_id", sa.BigInteger(), nullable=False),
@@ -352,6 +436,31 @@ def upgrade() -> None:
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
     op.create_table(
+        "api_idempotency_keys",
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("post_id", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_api_idempotency_keys_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["posts.id"],
+            name=op.f("fk_api_idempotency_keys_post_id_posts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_idempotency_keys")),
+        sa.UniqueConstraint("account_id", "key", name=op.f("uq_api_idempotency_keys_account_id")),
+    )
+    with op.batch_alter_table("api_idempotency_keys", schema=None) as batch_op:
+        batch_op.create_index("ix_api_idempotency_keys_created_at", ["created_at"], unique=False)
+
+    op.create_table(
         "bookmarks",
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("post_id", sa.BigInteger(), nullable=False),
@@ -387,9 +496,12 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("account_id", "post_id", name=op.f("pk_feed_entries")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("feed_entries", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_feed_entries_author_id"), ["author_id"], unique=False)
+        batch_op.create_index(
+            "ix_feed_entries_author_id_account_id", ["author_id", "account_id"], unique=False
+        )
 
     op.create_table(
         "list_members",
@@ -662,10 +774,14 @@ def downgrade() -> None:
 
     op.drop_table("list_members")
     with op.batch_alter_table("feed_entries", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_feed_entries_author_id"))
+        batch_op.drop_index("ix_feed_entries_author_id_account_id")
 
     op.drop_table("feed_entries")
     op.drop_table("bookmarks")
+    with op.batch_alter_table("api_idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_index("ix_api_idempotency_keys_created_at")
+
+    op.drop_table("api_idempotency_keys")
     op.drop_table("users")
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.drop_index("ix_posts_uri")
@@ -677,6 +793,16 @@ def downgrade() -> None:
         batch_op.drop_index("ix_posts_account_id_id")
 
     op.drop_table("posts")
+    with op.batch_alter_table("oauth_authorization_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oauth_authorization_codes_application_id"))
+        batch_op.drop_index(batch_op.f("ix_oauth_authorization_codes_account_id"))
+
+    op.drop_table("oauth_authorization_codes")
+    with op.batch_alter_table("oauth_access_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oauth_access_tokens_application_id"))
+        batch_op.drop_index(batch_op.f("ix_oauth_access_tokens_account_id"))
+
+    op.drop_table("oauth_access_tokens")
     op.drop_table("mutes")
     op.drop_table("markers")
     with op.batch_alter_table("lists", schema=None) as batch_op:
@@ -684,11 +810,11 @@ def downgrade() -> None:
 
     op.drop_table("lists")
     with op.batch_alter_table("follows", schema=None) as batch_op:
-        batch_op.drop_index("ix_follows_target_id")
+        batch_op.drop_index("ix_follows_target_id_id")
 
     op.drop_table("follows")
     with op.batch_alter_table("follow_requests", schema=None) as batch_op:
-        batch_op.drop_index("ix_follow_requests_target_id")
+        batch_op.drop_index("ix_follow_requests_target_id_id")
 
     op.drop_table("follow_requests")
     with op.batch_alter_table("blocks", schema=None) as batch_op:
@@ -697,6 +823,7 @@ def downgrade() -> None:
     op.drop_table("blocks")
     op.drop_table("tags")
     op.drop_table("rules")
+    op.drop_table("oauth_applications")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_jobs_state_run_at")
 
