@@ -26,7 +26,7 @@ def build_runtime(settings: Settings) -> Runtime:
     settings = settings.with_secret()
     db = Database(settings.database_url)
     ctx = DomainContext.from_settings(settings)
-    worker = Worker(db, build_handlers(settings))
+    worker = Worker(db, build_handlers(settings, db))
     return Runtime(settings=settings, db=db, ctx=ctx, worker=worker)
 
 

@@ -1,0 +1,226 @@
+"""The read model every adapter renders posts from, built for a whole page at once.
+
+`hydrate` loads what a page of posts needs (authors, echoed originals, quotes, mentions,
+tags, polls, the viewer's own upvotes, echoes, bookmarks, pins, mutes) with a fixed number
+of `IN (...)` queries, whatever the number of posts: no query per post.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import CompoundSelect, literal, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parley.db.base import utcnow
+from parley.domain.accounts.models import Account
+from parley.domain.interactions.models import Bookmark, Pin, Upvote
+from parley.domain.posts.models import Mention, Poll, PollVote, Post, PostTag, Tag
+from parley.domain.posts.visibility import visible_to
+from parley.domain.relationships.models import Mute
+
+
+@dataclass(frozen=True, slots=True)
+class TagView:
+    name: str  # lower case, as in URLs
+    display_name: str  # as first written
+
+
+@dataclass(slots=True)
+class PollView:
+    poll: Poll
+    expired: bool
+    own_choices: list[int] = field(default_factory=list)  # the viewer's votes
+
+    @property
+    def voted(self) -> bool:
+        return bool(self.own_choices)
+
+
+@dataclass(slots=True)
+class PostView:
+    """A post with everything needed to show it to one viewer."""
+
+    post: Post
+    account: Account
+    echo_of: PostView | None = None  # for an echo: the echoed post
+    quote: PostView | None = None  # the quoted post, when the viewer may see it
+    quote_hidden: bool = False  # a quoted post exists but the viewer may not see it
+    mentions: list[Account] = field(default_factory=list)
+    tags: list[TagView] = field(default_factory=list)
+    poll: PollView | None = None
+    reply_to_account: Account | None = None  # for "replying to @x"
+    upvoted: bool = False
+    echoed: bool = False
+    bookmarked: bool = False
+    pinned: bool = False
+    muted: bool = False  # the viewer mutes the author
+
+    @property
+    def edited_at(self) -> datetime | None:
+        return self.post.edited_at
+
+    @property
+    def shown(self) -> PostView:
+        """What a reader sees: the echoed post for an echo, else this one."""
+        return self.echo_of if self.echo_of is not None else self
+
+
+@dataclass(slots=True)
+class _Loaded:
+    posts: dict[int, Post] = field(default_factory=dict)
+    accounts: dict[int, Account] = field(default_factory=dict)
+    mentions: dict[int, list[int]] = field(default_factory=dict)
+    tags: dict[int, list[TagView]] = field(default_factory=dict)
+    polls: dict[int, Poll] = field(default_factory=dict)
+    choices: dict[int, list[int]] = field(default_factory=dict)
+    flags: dict[str, set[int]] = field(default_factory=dict)
+    visible_quotes: set[int] = field(default_factory=set)
+
+
+async def hydrate(
+    session: AsyncSession, viewer_id: int | None, posts: list[Post]
+) -> list[PostView]:
+    """PostViews for `posts` (already filtered for the viewer), in the same order."""
+    if not posts:
+        return []
+    loaded = _Loaded(posts={post.id: post for post in posts})
+    echoed = {p.echo_of_id for p in posts if p.echo_of_id is not None} - loaded.posts.keys()
+    await _load_posts(session, loaded, echoed)
+    # Quotes of the page's posts and of echoed originals, one level deep.
+    quoted = {p.quote_of_id for p in loaded.posts.values() if p.quote_of_id is not None}
+    if quoted:
+        rows = await session.scalars(select(Post).where(Post.id.in_(quoted), visible_to(viewer_id)))
+        for post in rows:
+            loaded.posts.setdefault(post.id, post)
+            loaded.visible_quotes.add(post.id)
+    ids = list(loaded.posts)
+    await _load_mentions(session, loaded, ids)
+    await _load_accounts(session, loaded)
+    await _load_tags(session, loaded, ids)
+    await _load_polls(session, loaded, viewer_id)
+    await _load_flags(session, loaded, viewer_id, ids)
+    return [_view(loaded, post, depth=0) for post in posts]
+
+
+async def _load_posts(session: AsyncSession, loaded: _Loaded, ids: set[int]) -> None:
+    if ids:
+        for post in await session.scalars(select(Post).where(Post.id.in_(ids))):
+            loaded.posts[post.id] = post
+
+
+async def _load_mentions(session: AsyncSession, loaded: _Loaded, ids: list[int]) -> None:
+    rows = await session.execute(
+        select(Mention.post_id, Mention.account_id).where(Mention.post_id.in_(ids))
+    )
+    for post_id, account_id in rows:
+        loaded.mentions.setdefault(post_id, []).append(account_id)
+
+
+async def _load_accounts(session: AsyncSession, loaded: _Loaded) -> None:
+    wanted: set[int] = set()
+    for post in loaded.posts.values():
+        wanted.add(post.account_id)
+        if post.in_reply_to_account_id is not None:
+            wanted.add(post.in_reply_to_account_id)
+    for account_ids in loaded.mentions.values():
+        wanted.update(account_ids)
+    for account in await session.scalars(select(Account).where(Account.id.in_(wanted))):
+        loaded.accounts[account.id] = account
+
+
+async def _load_tags(session: AsyncSession, loaded: _Loaded, ids: list[int]) -> None:
+    rows = await session.execute(
+        select(PostTag.post_id, Tag.name, Tag.display_name)
+        .join(Tag, Tag.id == PostTag.tag_id)
+        .where(PostTag.post_id.in_(ids))
+    )
+    for post_id, name, display_name in rows:
+        loaded.tags.setdefault(post_id, []).append(TagView(name, display_name))
+
+
+async def _load_polls(session: AsyncSession, loaded: _Loaded, viewer_id: int | None) -> None:
+    with_poll = [p.id for p in loaded.posts.values() if p.has_poll]
+    if not with_poll:
+        return
+    for poll in await session.scalars(select(Poll).where(Poll.post_id.in_(with_poll))):
+        loaded.polls[poll.post_id] = poll
+    if viewer_id is None or not loaded.polls:
+        return
+    by_poll = {poll.id: post_id for post_id, poll in loaded.polls.items()}
+    rows = await session.execute(
+        select(PollVote.poll_id, PollVote.choice)
+        .where(PollVote.poll_id.in_(by_poll), PollVote.account_id == viewer_id)
+        .order_by(PollVote.choice)
+    )
+    for poll_id, choice in rows:
+        loaded.choices.setdefault(by_poll[poll_id], []).append(choice)
+
+
+async def _load_flags(
+    session: AsyncSession, loaded: _Loaded, viewer_id: int | None, ids: list[int]
+) -> None:
+    """The viewer's upvotes, echoes, bookmarks, pins and mutes, in one query."""
+    loaded.flags = {name: set() for name in ("upvoted", "echoed", "bookmarked", "pinned", "muted")}
+    if viewer_id is None:
+        return
+    authors = {post.account_id for post in loaded.posts.values()}
+    now = utcnow()
+    query: CompoundSelect[str, int | None] = union_all(
+        select(literal("upvoted"), Upvote.post_id).where(
+            Upvote.account_id == viewer_id, Upvote.post_id.in_(ids)
+        ),
+        select(literal("echoed"), Post.echo_of_id).where(
+            Post.account_id == viewer_id, Post.echo_of_id.in_(ids)
+        ),
+        select(literal("bookmarked"), Bookmark.post_id).where(
+            Bookmark.account_id == viewer_id, Bookmark.post_id.in_(ids)
+        ),
+        select(literal("pinned"), Pin.post_id).where(
+            Pin.account_id == viewer_id, Pin.post_id.in_(ids)
+        ),
+        select(literal("muted"), Mute.target_id).where(
+            Mute.account_id == viewer_id,
+            Mute.target_id.in_(authors),
+            or_(Mute.expires_at.is_(None), Mute.expires_at > now),
+        ),
+    )
+    for name, target_id in await session.execute(query):
+        if target_id is not None:
+            loaded.flags[name].add(target_id)
+
+
+def _view(loaded: _Loaded, post: Post, *, depth: int) -> PostView:
+    flags = loaded.flags
+    view = PostView(
+        post=post,
+        account=loaded.accounts[post.account_id],
+        mentions=[
+            loaded.accounts[a] for a in loaded.mentions.get(post.id, []) if a in loaded.accounts
+        ],
+        tags=loaded.tags.get(post.id, []),
+        reply_to_account=(
+            None
+            if post.in_reply_to_account_id is None
+            else loaded.accounts.get(post.in_reply_to_account_id)
+        ),
+        upvoted=post.id in flags["upvoted"],
+        echoed=post.id in flags["echoed"],
+        bookmarked=post.id in flags["bookmarked"],
+        pinned=post.id in flags["pinned"],
+        muted=post.account_id in flags["muted"],
+    )
+    poll = loaded.polls.get(post.id)
+    if poll is not None:
+        expired = poll.expires_at is not None and poll.expires_at <= utcnow()
+        view.poll = PollView(poll, expired, loaded.choices.get(post.id, []))
+    if post.echo_of_id is not None and post.echo_of_id in loaded.posts:
+        view.echo_of = _view(loaded, loaded.posts[post.echo_of_id], depth=depth)
+    # Quotes are shown one level deep, as Mastodon does.
+    if post.quote_of_id is not None and depth == 0:
+        if post.quote_of_id in loaded.visible_quotes:
+            view.quote = _view(loaded, loaded.posts[post.quote_of_id], depth=1)
+        else:
+            view.quote_hidden = True
+    return view
