@@ -172,7 +172,7 @@ async def test_follow_of_a_remote_account_waits_for_its_accept_and_records_event
     assert jobs[0]["uri"].startswith(alice.uri + "#follows/")
     # The inbox applies the remote server's Accept with the same command a local target uses.
     await world.run(relationships.accept_follow_request, target=remote, follower_id=alice.id)
-    [follow] = await world.read(_follows)
+    [follow] = await world.rows(Follow)
     assert follow.uri == jobs[0]["uri"]  # Undo Follow can name the activity it undoes
     await world.run(relationships.unfollow_account, follower=alice, target=remote)
     [undo] = await world.read(_event_payloads, Event.UNFOLLOWED)
@@ -193,7 +193,3 @@ async def test_a_remote_follower_of_an_open_account_is_accepted_at_once(world: W
 async def _event_payloads(session: AsyncSession, name: str) -> list[dict[str, Any]]:
     rows = await session.scalars(select(Job).where(Job.kind == JOB_PREFIX + name).order_by(Job.id))
     return [job.payload for job in rows.all()]
-
-
-async def _follows(session: AsyncSession) -> list[Follow]:
-    return list((await session.scalars(select(Follow))).all())

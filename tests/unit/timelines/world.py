@@ -9,19 +9,24 @@ run in a fresh session, so they see only what was committed.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 
+from parley.db.base import utcnow
 from parley.db.ids import new_id
 from parley.domain.accounts.models import Account
 from parley.domain.interactions.models import Bookmark, Upvote
 from parley.domain.pagination import PageRequest
 from parley.domain.posts.models import Mention, Post, PostTag, Tag, Visibility
 from parley.domain.relationships import service as relationships
+from parley.domain.relationships.models import Mute
 from parley.domain.timelines.service import fan_out_post
 from parley.runtime import Runtime
 from tests.conftest import Members
+
+T = TypeVar("T")
 
 
 class World:
@@ -160,6 +165,14 @@ class World:
         items = await self.read(query, *args, page or PageRequest(limit=40), **kwargs)
         return [item[1].id if isinstance(item, tuple) else item.id for item in items]
 
-    async def count(self, model: type[Any], *conditions: Any) -> int:
+    async def rows(self, model: type[T], *conditions: Any) -> list[T]:
         async with self.runtime.db.reader() as session:
-            return len((await session.execute(select(model).where(*conditions))).all())
+            return list((await session.scalars(select(model).where(*conditions))).all())
+
+    async def count(self, model: type[Any], *conditions: Any) -> int:
+        return len(await self.rows(model, *conditions))
+
+    async def expire_mutes(self) -> None:
+        """Move every mute's expiry into the past, as time passing would."""
+        async with self.runtime.db.transaction() as session:
+            await session.execute(update(Mute).values(expires_at=utcnow() - timedelta(seconds=1)))

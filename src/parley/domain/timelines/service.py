@@ -36,8 +36,8 @@ async def fan_out_post(session: AsyncSession, post: Post) -> None:
     it:
     - the author (if local);
     - local followers, for every visibility but mentioned-only; for an echo only followers who
-      did not hide this account's echoes; for a reply to someone else only followers who also
-      follow the person replied to (as Mastodon does);
+      did not hide this account's echoes; for a reply to someone else only the person replied
+      to and followers who also follow them (as Mastodon does);
     - local accounts mentioned in the post.
     """
     author_id = post.account_id
@@ -60,11 +60,14 @@ async def fan_out_post(session: AsyncSession, post: Post) -> None:
         if replied_to is not None and replied_to != author_id:
             also_follows = aliased(Follow)
             followers = followers.where(
-                exists(
-                    select(also_follows.id).where(
-                        also_follows.account_id == Follow.account_id,
-                        also_follows.target_id == replied_to,
-                    )
+                or_(
+                    Follow.account_id == replied_to,
+                    exists(
+                        select(also_follows.id).where(
+                            also_follows.account_id == Follow.account_id,
+                            also_follows.target_id == replied_to,
+                        )
+                    ),
                 )
             )
         audiences.append(followers)
