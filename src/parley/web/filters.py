@@ -25,6 +25,25 @@ def relative_time(value: datetime | None, now: datetime | None = None) -> str:
     return value.strftime("%b %-d, %Y")
 
 
+def long_date(value: datetime | None) -> str:
+    """An unambiguous date and time, for tooltips and the focused post."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%b %-d, %Y, %H:%M UTC")
+
+
+def time_left(value: datetime | None, now: datetime | None = None) -> str:
+    """How long until `value`, roughly ("3 days", "5 hours", "2 minutes")."""
+    if value is None:
+        return ""
+    seconds = int((value - (now or datetime.now(UTC))).total_seconds())
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            amount = seconds // size
+            return f"{amount} {unit}{'' if amount == 1 else 's'}"
+    return "less than a minute"
+
+
 def iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
@@ -40,4 +59,6 @@ def compact_count(value: int) -> str:
 def register(env: Environment) -> None:
     env.filters["reltime"] = relative_time
     env.filters["iso"] = iso
+    env.filters["longdate"] = long_date
+    env.filters["time_left"] = time_left
     env.filters["count"] = compact_count

@@ -10,7 +10,18 @@ from starlette.staticfiles import StaticFiles
 
 from parley.runtime import Runtime
 from parley.web.errors import HANDLERS
-from parley.web.routes import auth, oauth, pages, security, settings
+from parley.web.routes import (
+    actions,
+    auth,
+    oauth,
+    pages,
+    posts,
+    profiles,
+    relationships,
+    security,
+    settings,
+    timelines,
+)
 from parley.web.templating import build_environment
 
 STATIC = Path(__file__).parent.parent / "static"
@@ -24,6 +35,12 @@ def build_web_app(runtime: Runtime) -> Starlette:
             *pages.routes,
             *settings.routes,
             *security.routes,
+            *timelines.routes,
+            *posts.routes,
+            *actions.routes,
+            *relationships.routes,
+            # Last: /@{acct}/{tab} would otherwise shadow the other /@ pages.
+            *profiles.routes,
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ],
         exception_handlers=HANDLERS,

@@ -49,6 +49,38 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
+  // "Back" returns to the previous page of this site when there is one, else follows its link.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-back]");
+    if (!link || !document.referrer) return;
+    if (new URL(document.referrer).origin === location.origin && history.length > 1) {
+      event.preventDefault();
+      history.back();
+    }
+  });
+
+  // An htmx action that failed (a 4xx page) shows its message instead of silently doing nothing.
+  document.addEventListener("htmx:responseError", function (event) {
+    var page = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html");
+    var text = page.querySelector("main p:not(.error-code)");
+    toast(text ? text.textContent : "That did not work. Please try again.");
+  });
+
+  function toast(message) {
+    var box = document.getElementById("toast");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "toast";
+      box.className = "toast";
+      box.setAttribute("role", "alert");
+      document.body.appendChild(box);
+    }
+    box.textContent = message;
+    box.hidden = false;
+    clearTimeout(box._timer);
+    box._timer = setTimeout(function () { box.hidden = true; }, 5000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
 })();
