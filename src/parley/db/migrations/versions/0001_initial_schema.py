@@ -77,6 +77,27 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "inbox_activities",
+        sa.Column("activity_id", sa.Text(), nullable=False),
+        sa.Column("actor_uri", sa.Text(), nullable=False),
+        sa.Column("type", sa.String(length=64), nullable=False),
+        sa.Column("raw", sa.JSON(), nullable=False),
+        sa.Column("received_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_activities")),
+        sa.UniqueConstraint("activity_id", name=op.f("uq_inbox_activities_activity_id")),
+    )
+    op.create_table(
+        "instance_keys",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("public_key_pem", sa.Text(), nullable=False),
+        sa.Column("private_key_pem", sa.Text(), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_instance_keys")),
+    )
+    op.create_table(
         "instance_settings",
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("value", sa.JSON(), nullable=False),
@@ -113,6 +134,16 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_applications")),
         sa.UniqueConstraint("client_id", name=op.f("uq_oauth_applications_client_id")),
+    )
+    op.create_table(
+        "remote_hosts",
+        sa.Column("host", sa.String(length=255), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("first_failure_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_failure_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_success_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("unavailable_until", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("host", name=op.f("pk_remote_hosts")),
     )
     op.create_table(
         "rules",
@@ -823,12 +854,15 @@ def downgrade() -> None:
     op.drop_table("blocks")
     op.drop_table("tags")
     op.drop_table("rules")
+    op.drop_table("remote_hosts")
     op.drop_table("oauth_applications")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_jobs_state_run_at")
 
     op.drop_table("jobs")
     op.drop_table("instance_settings")
+    op.drop_table("instance_keys")
+    op.drop_table("inbox_activities")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_index("uq_accounts_remote_username")
         batch_op.drop_index(

@@ -1,0 +1,1 @@
+"""Federation state the domain keeps: received activities, remote hosts, the instance key."""
