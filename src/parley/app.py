@@ -8,8 +8,12 @@ from collections.abc import AsyncIterator
 
 import anyio
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount
 
+from parley.activitypub.federation import Federation
+from parley.activitypub.negotiation import NegotiationMiddleware
+from parley.activitypub.routes import build_routes as activitypub_routes
 from parley.config import Settings
 from parley.db.engine import Database
 from parley.domain.context import DomainContext
@@ -46,8 +50,15 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> Starlet
     # Each adapter is a sub-application with its own error convention; the web UI comes last
     # because it owns the root.
     app = Starlette(
-        routes=[*mastodon_routes(runtime), Mount("/", app=build_web_app(runtime))],
+        routes=[
+            *mastodon_routes(runtime),
+            *activitypub_routes(),
+            Mount("/", app=build_web_app(runtime)),
+        ],
+        # Serves `/@user` to servers as AS2 and to browsers as HTML.
+        middleware=[Middleware(NegotiationMiddleware)],
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.federation = Federation.from_runtime(runtime)
     return app

@@ -1,6 +1,7 @@
 """Every table of the domain, imported in one place for migrations and tests."""
 
 from parley.domain.accounts import models as accounts
+from parley.domain.federation import models as federation
 from parley.domain.instance import models as instance
 from parley.domain.interactions import models as interactions
 from parley.domain.notifications import models as notifications
@@ -12,6 +13,7 @@ from parley.jobs import models as jobs
 
 __all__ = [
     "accounts",
+    "federation",
     "instance",
     "interactions",
     "jobs",
