@@ -12,8 +12,13 @@ from typing import Any
 
 from parley.domain.accounts.models import Account, Role, User
 from parley.domain.instance.models import Rule
+from parley.domain.notifications.models import Marker, Notification, NotificationType
 from parley.domain.oauth.models import OAuthApplication
 from parley.domain.oauth.service import IssuedToken
+from parley.domain.posts.models import Post, PostEdit
+from parley.domain.posts.views import PollView, PostView
+from parley.domain.relationships.queries import Relationship
+from parley.domain.timelines.models import List
 
 Entity = dict[str, Any]
 MISSING_AVATAR = "/avatars/original/missing.png"
@@ -132,3 +137,193 @@ def token(issued: IssuedToken) -> Entity:
 
 def rule(r: Rule) -> Entity:
     return {"id": str(r.id), "text": r.text, "hint": r.hint}
+
+
+def relationship(rel: Relationship) -> Entity:
+    return {
+        "id": str(rel.id),
+        "following": rel.following,
+        "showing_reblogs": rel.showing_echoes,
+        "notifying": rel.notifying,
+        "followed_by": rel.followed_by,
+        "blocking": rel.blocking,
+        "blocked_by": rel.blocked_by,
+        "muting": rel.muting,
+        "muting_notifications": rel.muting_notifications,
+        "requested": rel.requested,
+        "requested_by": rel.requested_by,
+        "domain_blocking": False,
+        "endorsed": rel.endorsed,
+        "note": rel.note,
+        "languages": None,
+    }
+
+
+# Domain notification types -> Mastodon's (a comment on one's post is a "mention" there).
+NOTIFICATION_TYPES = {
+    NotificationType.MENTION: "mention",
+    NotificationType.COMMENT: "mention",
+    NotificationType.ECHO: "reblog",
+    NotificationType.QUOTE: "quote",
+    NotificationType.UPVOTE: "favourite",
+    NotificationType.FOLLOW: "follow",
+    NotificationType.FOLLOW_REQUEST: "follow_request",
+    NotificationType.POLL_ENDED: "poll",
+    NotificationType.POST_EDITED: "update",
+}
+
+
+def domain_notification_types(names: list[str]) -> list[str]:
+    """Mastodon type names (from types[] / exclude_types[]) as domain types."""
+    return [d for d, m in NOTIFICATION_TYPES.items() if m in names]
+
+
+def poll(view: PollView, *, signed_in: bool) -> Entity:
+    p = view.poll
+    entity: Entity = {
+        "id": str(p.id),
+        "expires_at": iso(p.expires_at),
+        "expired": view.expired,
+        "multiple": p.multiple,
+        "votes_count": p.votes_count,
+        "voters_count": p.voters_count if p.multiple else None,
+        "options": [
+            {"title": o["title"], "votes_count": o.get("votes_count", 0)} for o in p.options
+        ],
+        "emojis": [],
+    }
+    if signed_in:
+        entity["voted"] = view.voted
+        entity["own_votes"] = list(view.own_choices)
+    return entity
+
+
+def _own_status(base_url: str, v: PostView, *, signed_in: bool) -> Entity:
+    post = v.post
+    entity: Entity = {
+        "id": str(post.id),
+        "created_at": iso(post.created_at),
+        "edited_at": iso(post.edited_at),
+        "in_reply_to_id": str(post.in_reply_to_id) if post.in_reply_to_id else None,
+        "in_reply_to_account_id": (
+            str(post.in_reply_to_account_id) if post.in_reply_to_account_id else None
+        ),
+        "sensitive": post.sensitive,
+        "spoiler_text": post.spoiler_text,
+        "visibility": post.visibility,
+        "language": post.language,
+        "uri": post.uri,
+        "url": post.url or post.uri,
+        "replies_count": post.replies_count,
+        "reblogs_count": post.echoes_count,
+        "favourites_count": post.upvotes_count,
+        "quotes_count": post.quotes_count,
+        "content": post.content_html,
+        "reblog": None,
+        "application": {"name": post.application, "website": None} if post.application else None,
+        "account": account(base_url, v.account),
+        "media_attachments": [],
+        "mentions": [
+            {"id": str(m.id), "username": m.username, "acct": m.acct(), "url": m.url or m.uri}
+            for m in v.mentions
+        ],
+        "tags": [{"name": t.name, "url": tag_url(base_url, t.name)} for t in v.tags],
+        "emojis": [],
+        "card": None,
+        "poll": poll(v.poll, signed_in=signed_in) if v.poll is not None else None,
+    }
+    if v.quote is not None:
+        entity["quote"] = {"state": "accepted", "quoted_status": status(base_url, v.quote)}
+    elif v.quote_hidden:
+        entity["quote"] = {"state": "unauthorized", "quoted_status": None}
+    return entity
+
+
+def status(base_url: str, v: PostView, *, viewer_id: int | None = None) -> Entity:
+    """A Status; an echo wraps the echoed post in `reblog`, as Mastodon's reblogs do."""
+    signed_in = viewer_id is not None
+    entity = _own_status(base_url, v, signed_in=signed_in)
+    if v.echo_of is not None:
+        entity["reblog"] = status(base_url, v.echo_of, viewer_id=viewer_id)
+    if signed_in:
+        shown = v.shown
+        entity["favourited"] = shown.upvoted
+        entity["reblogged"] = shown.echoed
+        entity["bookmarked"] = shown.bookmarked
+        entity["muted"] = shown.muted
+        if shown.account.id == viewer_id:
+            entity["pinned"] = shown.pinned
+    return entity
+
+
+def deleted_status(base_url: str, v: PostView) -> Entity:
+    """What DELETE answers: the status with its source `text`, for "delete and redraft"."""
+    entity = _own_status(base_url, v, signed_in=True)
+    del entity["content"]
+    entity["text"] = v.post.text
+    return entity
+
+
+def status_source(post: Post) -> Entity:
+    return {"id": str(post.id), "text": post.text, "spoiler_text": post.spoiler_text}
+
+
+def status_edit(base_url: str, edit: PostEdit, author: Account) -> Entity:
+    return {
+        "content": edit.content_html,
+        "spoiler_text": edit.spoiler_text,
+        "sensitive": edit.sensitive,
+        "created_at": iso(edit.created_at),
+        "account": account(base_url, author),
+        "poll": (
+            {"options": [{"title": title} for title in edit.poll_options]}
+            if edit.poll_options
+            else None
+        ),
+        "media_attachments": [],
+        "emojis": [],
+    }
+
+
+def tag_url(base_url: str, name: str) -> str:
+    return f"{base_url}/tags/{name}"
+
+
+def tag(base_url: str, name: str) -> Entity:
+    # No usage history is kept yet; `history` is required, so it is empty.
+    return {"name": name, "url": tag_url(base_url, name), "history": []}
+
+
+def notification(
+    base_url: str,
+    n: Notification,
+    from_account: Account,
+    post: Entity | None,
+) -> Entity:
+    entity: Entity = {
+        "id": str(n.id),
+        "type": NOTIFICATION_TYPES.get(n.type, n.type),
+        "created_at": iso(n.created_at),
+        "group_key": f"ungrouped-{n.id}",
+        "account": account(base_url, from_account),
+    }
+    if post is not None:
+        entity["status"] = post
+    return entity
+
+
+def list_entity(lst: List) -> Entity:
+    return {
+        "id": str(lst.id),
+        "title": lst.title,
+        "replies_policy": lst.replies_policy,
+        "exclusive": lst.exclusive,
+    }
+
+
+def marker(m: Marker) -> Entity:
+    return {
+        "last_read_id": str(m.last_read_id),
+        "version": m.version,
+        "updated_at": iso(m.updated_at),
+    }

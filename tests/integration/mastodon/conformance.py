@@ -47,6 +47,13 @@ PARLEY_DEVIATIONS: dict[str, Rule] = {
     "no-streaming-url-without-streaming": lambda schema, _ctx, e: (
         schema == "V1Instance" and _missing(e, "streaming_api") and list(e.path) == ["urls"]
     ),
+    # No contact address configured: "" exactly as Mastodon sends it, rather than an invented one.
+    "unset-contact-email-is-empty": lambda schema, _ctx, e: (
+        schema in ("Instance", "V1Instance")
+        and e.validator == "format"
+        and e.instance == ""
+        and list(e.path) in (["contact", "email"], ["email"])
+    ),
 }
 
 

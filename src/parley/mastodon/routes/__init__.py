@@ -1,9 +1,33 @@
-"""Mastodon API routes, one module per family."""
+"""Mastodon API routes, one module per family (fixed paths before `{id}` patterns)."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from parley.mastodon.routes import apps, oauth
+from parley.mastodon.routes import (
+    accounts,
+    apps,
+    instance,
+    interactions,
+    lists,
+    notifications,
+    oauth,
+    relationships,
+    search,
+    statuses,
+    timelines,
+)
 
-ROUTES: list[BaseRoute] = [*apps.routes, *oauth.routes]
+ROUTES: list[BaseRoute] = [
+    *apps.routes,
+    *oauth.routes,
+    *instance.routes,
+    *relationships.routes,
+    *timelines.routes,
+    *lists.routes,
+    *accounts.routes,
+    *statuses.routes,
+    *interactions.routes,
+    *notifications.routes,
+    *search.routes,
+]

@@ -1,0 +1,174 @@
+"""Accounts: sign-up through an app, credentials, profiles, lookup and search, preferences."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from parley.domain.accounts import queries as account_queries
+from parley.domain.accounts import service as accounts
+from parley.domain.errors import Conflict, Invalid
+from parley.domain.oauth import service as oauth
+from parley.domain.oauth.scopes import parse_scopes
+from parley.domain.pagination import PageRequest
+from parley.domain.relationships.queries import list_follow_requests
+from parley.mastodon import entities
+from parley.mastodon.auth import Member, optional_member, require_app, require_member, runtime_of
+from parley.mastodon.errors import NOT_FOUND, ApiError
+from parley.mastodon.params import Params
+from parley.mastodon.responses import json_response
+from parley.mastodon.views import acting_account, path_id
+
+SIGN_UP_FIELDS = {"username": "username", "email": "email", "password": "password"}
+
+
+def _signup_error(exc: Invalid | Conflict) -> Response:
+    """Mastodon's sign-up error: a summary plus per-field `details` that apps show inline."""
+    if isinstance(exc, Invalid):
+        field, code = exc.field or "base", "ERR_INVALID"
+    else:
+        field = "email" if "e-mail" in exc.message else "username"
+        code = "ERR_TAKEN"
+    if field == "agreement":
+        code = "ERR_ACCEPTED"
+    return json_response(
+        {
+            "error": f"Validation failed: {exc.message}",
+            "details": {field: [{"error": code, "description": exc.message}]},
+        },
+        status=422,
+    )
+
+
+async def create_account(request: Request) -> Response:
+    app = await require_app(request, "write:accounts")
+    params = await Params.read(request)
+    runtime = runtime_of(request)
+    try:
+        async with runtime.db.transaction() as session:
+            issued = await oauth.register_account(
+                session,
+                runtime.ctx,
+                application=app,
+                username=params.string("username") or "",
+                email=params.string("email") or "",
+                password=params.string("password") or "",
+                agreement=bool(params.boolean("agreement", False)),
+                scopes=parse_scopes(app.scopes),
+            )
+    except (Invalid, Conflict) as exc:
+        return _signup_error(exc)
+    return json_response(entities.token(issued))
+
+
+async def _credential(request: Request, member: Member) -> entities.Entity:
+    runtime = runtime_of(request)
+    async with runtime.db.reader() as session:
+        account = await account_queries.get_account(session, member.id)
+        user = await account_queries.get_user_for_account(session, member.id)
+        # Counted up to one page: apps show a badge, not an exact number.
+        pending = len(await list_follow_requests(session, member.id, PageRequest(limit=40)))
+    return entities.credential_account(
+        runtime.settings.base_url, account, user, follow_requests_count=pending
+    )
+
+
+async def verify_credentials(request: Request) -> Response:
+    member = await require_member(request, "read:accounts", "profile")
+    return json_response(await _credential(request, member))
+
+
+def _fields(params: Params) -> list[tuple[str, str]] | None:
+    if not params.has("fields_attributes"):
+        return None
+    found = []
+    for item in params.array("fields_attributes"):
+        if not isinstance(item, dict):
+            raise Invalid("fields_attributes", "fields_attributes must be a list of objects")
+        name, value = item.get("name", ""), item.get("value", "")
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise Invalid("fields_attributes", "Field names and values must be strings")
+        found.append((name, value))
+    return found
+
+
+async def update_credentials(request: Request) -> Response:
+    member = await require_member(request, "write:accounts")
+    params = await Params.read(request)
+    runtime = runtime_of(request)
+    async with runtime.db.transaction() as session:
+        await accounts.update_profile(
+            session,
+            runtime.ctx,
+            account=await acting_account(session, member),
+            display_name=params.string("display_name"),
+            note=params.string("note"),
+            fields=_fields(params),
+            locked=params.boolean("locked"),
+            bot=params.boolean("bot"),
+            discoverable=params.boolean("discoverable"),
+        )
+    return json_response(await _credential(request, member))
+
+
+async def get_account(request: Request) -> Response:
+    await optional_member(request, "read:accounts")
+    runtime = runtime_of(request)
+    async with runtime.db.reader() as session:
+        account = await account_queries.get_account(session, path_id(request))
+    return json_response(entities.account(runtime.settings.base_url, account))
+
+
+async def lookup(request: Request) -> Response:
+    await optional_member(request, "read:accounts")
+    params = await Params.read(request)
+    acct = (params.string("acct") or "").strip().lstrip("@")
+    username, _, domain = acct.partition("@")
+    runtime = runtime_of(request)
+    if domain.lower() == runtime.settings.domain:
+        domain = ""
+    async with runtime.db.reader() as session:
+        found = await account_queries.find_account_by_acct(session, username, domain or None)
+    if found is None:
+        raise ApiError(404, NOT_FOUND)
+    return json_response(entities.account(runtime.settings.base_url, found))
+
+
+async def search(request: Request) -> Response:
+    await require_member(request, "read:accounts")
+    params = await Params.read(request)
+    limit = max(1, min(params.integer("limit", 40) or 40, 80))
+    runtime = runtime_of(request)
+    async with runtime.db.reader() as session:
+        found = await account_queries.search_accounts(
+            session, params.string("q") or "", limit=limit
+        )
+    return json_response([entities.account(runtime.settings.base_url, a) for a in found])
+
+
+async def preferences(request: Request) -> Response:
+    member = await require_member(request, "read:accounts")
+    user = member.user
+    return json_response(
+        {
+            "posting:default:visibility": user.default_visibility,
+            "posting:default:sensitive": user.default_sensitive,
+            "posting:default:language": user.default_language,
+            "posting:default:quote_policy": "public",
+            "reading:expand:media": "default",
+            "reading:expand:spoilers": False,
+            "reading:autoplay:gifs": False,
+        }
+    )
+
+
+routes = [
+    Route("/api/v1/accounts", create_account, methods=["POST"]),
+    Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
+    Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
+    Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
+    Route("/api/v1/accounts/search", search, methods=["GET"]),
+    Route("/api/v1/preferences", preferences, methods=["GET"]),
+    Route("/api/v1/accounts/{id}", get_account, methods=["GET"]),
+]

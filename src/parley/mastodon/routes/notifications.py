@@ -1,0 +1,120 @@
+"""Notifications (list, get, dismiss, clear) and read markers."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from parley.domain.accounts.models import Account
+from parley.domain.notifications import queries, service
+from parley.domain.notifications.models import Notification
+from parley.domain.posts.models import Post
+from parley.domain.posts.views import hydrate
+from parley.mastodon import entities
+from parley.mastodon.auth import require_member, runtime_of
+from parley.mastodon.params import Params, parse_id
+from parley.mastodon.responses import json_response, page_response
+from parley.mastodon.views import page_of, path_id
+
+
+async def _render(
+    session: AsyncSession, base: str, viewer_id: int, found: list[Notification]
+) -> list[entities.Entity]:
+    post_ids = {n.post_id for n in found if n.post_id is not None}
+    posts = [p for p in [await session.get(Post, i) for i in post_ids] if p is not None]
+    views = {v.post.id: v for v in await hydrate(session, viewer_id, posts)}
+    rendered = []
+    for n in found:
+        actor = await session.get(Account, n.from_account_id)
+        if actor is None:
+            continue
+        view = views.get(n.post_id) if n.post_id is not None else None
+        status = entities.status(base, view, viewer_id=viewer_id) if view else None
+        rendered.append(entities.notification(base, n, actor, status))
+    return rendered
+
+
+async def list_notifications(request: Request) -> Response:
+    member = await require_member(request, "read:notifications")
+    params = await Params.read(request)
+    page = page_of(params, max_limit=80, default_limit=40)
+    types = params.strings("types")
+    excluded = params.strings("exclude_types")
+    runtime = runtime_of(request)
+    base = runtime.settings.base_url
+    async with runtime.db.reader() as session:
+        found = await queries.list_notifications(
+            session,
+            member.id,
+            page,
+            # Asked-for types this server never sends match nothing, not everything.
+            types=(entities.domain_notification_types(types) or ["-"]) if types else None,
+            exclude_types=entities.domain_notification_types(excluded) or None,
+        )
+        rendered = await _render(session, base, member.id, found)
+    return page_response(request, base, rendered, cursors=[n.id for n in found], limit=page.limit)
+
+
+async def get_notification(request: Request) -> Response:
+    member = await require_member(request, "read:notifications")
+    runtime = runtime_of(request)
+    async with runtime.db.reader() as session:
+        found = await queries.get_notification(session, member.id, path_id(request))
+        (rendered,) = await _render(session, runtime.settings.base_url, member.id, [found])
+    return json_response(rendered)
+
+
+async def dismiss(request: Request) -> Response:
+    member = await require_member(request, "write:notifications")
+    async with runtime_of(request).db.transaction() as session:
+        await service.dismiss_notification(
+            session, account_id=member.id, notification_id=path_id(request)
+        )
+    return json_response({})
+
+
+async def clear(request: Request) -> Response:
+    member = await require_member(request, "write:notifications")
+    async with runtime_of(request).db.transaction() as session:
+        await service.clear_notifications(session, account_id=member.id)
+    return json_response({})
+
+
+async def get_markers(request: Request) -> Response:
+    member = await require_member(request, "read:statuses")
+    params = await Params.read(request)
+    wanted = params.strings("timeline") or None
+    async with runtime_of(request).db.reader() as session:
+        found = await queries.get_markers(session, member.id, wanted)
+    return json_response({name: entities.marker(m) for name, m in found.items()})
+
+
+async def save_markers(request: Request) -> Response:
+    member = await require_member(request, "write:statuses")
+    params = await Params.read(request)
+    saved = {}
+    async with runtime_of(request).db.transaction() as session:
+        for timeline in ("home", "notifications"):
+            sub = params.sub(timeline)
+            if sub is None:
+                continue
+            marker = await service.set_marker(
+                session,
+                account_id=member.id,
+                timeline=timeline,
+                last_read_id=parse_id(sub.string("last_read_id")),
+            )
+            saved[timeline] = entities.marker(marker)
+    return json_response(saved)
+
+
+routes = [
+    Route("/api/v1/notifications", list_notifications, methods=["GET"]),
+    Route("/api/v1/notifications/clear", clear, methods=["POST"]),
+    Route("/api/v1/notifications/{id}", get_notification, methods=["GET"]),
+    Route("/api/v1/notifications/{id}/dismiss", dismiss, methods=["POST"]),
+    Route("/api/v1/markers", get_markers, methods=["GET"]),
+    Route("/api/v1/markers", save_markers, methods=["POST"]),
+]

@@ -1,0 +1,54 @@
+"""Helpers shared by the route modules: the path ID, the page request, the acting account."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from parley.domain.accounts.models import Account
+from parley.domain.errors import NotFound
+from parley.domain.pagination import PageRequest
+from parley.domain.posts.models import Post
+from parley.domain.posts.views import hydrate
+from parley.mastodon import entities
+from parley.mastodon.auth import Member
+from parley.mastodon.entities import Entity
+from parley.mastodon.params import Params, parse_id
+
+
+def path_id(request: Request, name: str = "id") -> int:
+    return parse_id(request.path_params.get(name))
+
+
+def page_of(params: Params, *, max_limit: int = 40, default_limit: int = 20) -> PageRequest:
+    return PageRequest.parse(
+        max_id=params.string("max_id"),
+        since_id=params.string("since_id"),
+        min_id=params.string("min_id"),
+        limit=params.string("limit"),
+        max_limit=max_limit,
+        default_limit=default_limit,
+    )
+
+
+async def acting_account(session: AsyncSession, member: Member) -> Account:
+    """The caller's account, loaded in this session so services can change it."""
+    account = await session.get(Account, member.id)
+    if account is None:
+        raise NotFound("Record not found")
+    return account
+
+
+async def render_statuses(
+    session: AsyncSession, base_url: str, viewer_id: int | None, posts: list[Post]
+) -> list[Entity]:
+    """Status entities for posts the viewer may see, built from one hydrated page."""
+    views = await hydrate(session, viewer_id, posts)
+    return [entities.status(base_url, v, viewer_id=viewer_id) for v in views]
+
+
+async def render_status(
+    session: AsyncSession, base_url: str, viewer_id: int | None, post: Post
+) -> Entity:
+    (entity,) = await render_statuses(session, base_url, viewer_id, [post])
+    return entity
