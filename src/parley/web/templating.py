@@ -7,10 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from parley.domain.instance.service import InstanceInfo, get_instance_info
+from parley.domain.notifications.queries import unread_count
+from parley.domain.pagination import MAX_LIMIT, PageRequest
+from parley.domain.relationships.queries import list_follow_requests
 from parley.web import filters
 from parley.web.csrf import csrf_token, set_csrf_cookie
 from parley.web.viewer import Viewer, current_viewer, runtime_of
@@ -86,6 +90,10 @@ async def render(
     return response
 
 
-async def nav_counts(session: Any, viewer: Viewer) -> NavCounts:
-    """Filled in from the notifications and relationships queries."""
-    return NavCounts()
+async def nav_counts(session: AsyncSession, viewer: Viewer) -> NavCounts:
+    """Unread notifications (capped, as apps show "99+") and, for a locked account, requests."""
+    me = viewer.account.id
+    requests = 0
+    if viewer.account.locked:
+        requests = len(await list_follow_requests(session, me, PageRequest(limit=MAX_LIMIT)))
+    return NavCounts(unread=await unread_count(session, me), follow_requests=requests)

@@ -159,3 +159,19 @@ async def test_two_factor_setup_confirm_sign_in_and_turn_off(
         user = (await session.execute(User.__table__.select())).first()
     assert user is not None
     assert user.totp_secret is None
+
+
+async def test_delete_account_needs_the_password(alice: Browser, runtime: Runtime) -> None:
+    page = await alice.get("/settings/delete")
+    assert page.status_code == 200
+    wrong = await alice.post("/settings/delete", {"password": "nope"}, page="/settings/delete")
+    assert wrong.status_code == 422
+    assert "Password is not correct" in wrong.text
+    assert (await _account(runtime, "alice")).username == "alice"
+    done = await alice.post("/settings/delete", {"password": PASSWORD}, page="/settings/delete")
+    assert done.status_code == 303
+    assert done.headers["location"] == "/about?deleted=1"
+    assert "has been deleted" in (await alice.get("/about?deleted=1")).text
+    assert (await alice.get("/settings/profile")).status_code == 303
+    assert (await alice.get("/@alice")).status_code == 404
+    assert (await alice.sign_in("alice")).status_code in (401, 403)

@@ -13,6 +13,8 @@ from parley.web.errors import HANDLERS
 from parley.web.routes import (
     actions,
     auth,
+    lists,
+    notifications,
     oauth,
     pages,
     posts,
@@ -39,6 +41,8 @@ def build_web_app(runtime: Runtime) -> Starlette:
             *posts.routes,
             *actions.routes,
             *relationships.routes,
+            *notifications.routes,
+            *lists.routes,
             # Last: /@{acct}/{tab} would otherwise shadow the other /@ pages.
             *profiles.routes,
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),

@@ -21,7 +21,10 @@ async def about(request: Request) -> Response:
     async with runtime_of(request).db.reader() as session:
         info = await get_instance_info(session)
         rules = await list_rules(session)
-    return await render(request, "about.html", {"info": info, "rules": rules})
+    notice = None
+    if request.query_params.get("deleted"):
+        notice = "Your account has been deleted. Thank you for having been part of it."
+    return await render(request, "about.html", {"info": info, "rules": rules, "notice": notice})
 
 
 routes = [Route("/", front), Route("/about", about)]

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from parley.domain.accounts import deletion
 from parley.domain.accounts import service as accounts
 from parley.domain.accounts.models import Account
 from parley.domain.accounts.queries import get_account, get_user_for_account
@@ -15,7 +16,7 @@ from parley.domain.errors import DomainError, Invalid
 from parley.web import forms
 from parley.web.csrf import checked_form
 from parley.web.templating import render
-from parley.web.viewer import require_viewer, runtime_of, set_session_cookie
+from parley.web.viewer import SESSION_COOKIE, require_viewer, runtime_of, set_session_cookie
 
 PROFILE_FIELDS = accounts.MAX_FIELDS
 
@@ -119,6 +120,31 @@ async def change_password(request: Request) -> Response:
     return response
 
 
+async def delete_account(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    runtime = runtime_of(request)
+    error: DomainError | None = None
+    if request.method == "POST":
+        form = await checked_form(request)
+        try:
+            async with runtime.db.transaction() as session:
+                await deletion.delete_account(
+                    session,
+                    runtime.ctx,
+                    account=await get_account(session, viewer.account.id),
+                    password=forms.text(form, "password"),
+                )
+        except DomainError as exc:
+            error = exc
+        else:
+            response = RedirectResponse("/about?deleted=1", status_code=303)
+            response.delete_cookie(SESSION_COOKIE)
+            return response
+    return await render(
+        request, "settings/delete.html", {"error": error}, status_code=422 if error else 200
+    )
+
+
 async def index(request: Request) -> Response:
     return RedirectResponse("/settings/profile", status_code=303)
 
@@ -128,4 +154,5 @@ routes = [
     Route("/settings/profile", profile, methods=["GET", "POST"]),
     Route("/settings/account", account),
     Route("/settings/password", change_password, methods=["POST"]),
+    Route("/settings/delete", delete_account, methods=["GET", "POST"]),
 ]
