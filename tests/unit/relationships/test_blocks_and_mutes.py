@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.domain.accounts.models import Account
 from parley.domain.errors import Invalid
 from parley.domain.pagination import PageRequest
 from parley.domain.relationships import queries
@@ -125,3 +128,19 @@ async def test_block_list_is_newest_first(world: World) -> None:
     blocked = await world.read(queries.list_blocks, alice.id, PageRequest())
     assert [a.id for _, a in blocked] == [others[1].id, others[0].id]
     assert await world.read(queries.is_blocked_either_way, others[0].id, alice.id) is True
+
+
+async def test_active_mute_condition_matches_live_mutes_only(world: World) -> None:
+    alice, bob = await world.account("alice"), await world.account("bob")
+    quiet = await world.account("quiet")
+    await world.run(relationships.mute_account, actor=alice, target=bob)
+    await world.run(relationships.mute_account, actor=alice, target=quiet, hide_notifications=False)
+
+    async def muted(session: AsyncSession, *, notifications: bool = False) -> set[int]:
+        condition = queries.active_mute_condition(alice.id, Account.id, notifications=notifications)
+        return set((await session.scalars(select(Account.id).where(condition))).all())
+
+    assert await world.read(muted) == {bob.id, quiet.id}
+    assert await world.read(muted, notifications=True) == {bob.id}
+    await world.expire_mutes()
+    assert await world.read(muted) == set()

@@ -1,8 +1,8 @@
 """A small test world for relationships, timelines and notifications.
 
-Members sign up through the real service and relationship commands are the real ones; posts
-are inserted by a small factory calling the real fan_out_post (see `post`). Each call runs in
-its own transaction, with Account arguments loaded in that session as an adapter would. Reads
+Everything goes through the real services (sign-up, create_post, echo_post, upvote, bookmark,
+follow_account); only remote accounts are inserted directly. Each call runs in its own
+transaction, with Account arguments loaded in that session as an adapter would. Reads
 run in a fresh session, so they see only what was committed.
 """
 
@@ -17,12 +17,12 @@ from sqlalchemy import select, update
 from parley.db.base import utcnow
 from parley.db.ids import new_id
 from parley.domain.accounts.models import Account
-from parley.domain.interactions.models import Bookmark, Upvote
+from parley.domain.interactions import service as interactions
 from parley.domain.pagination import PageRequest
-from parley.domain.posts.models import Mention, Post, PostTag, Tag, Visibility
+from parley.domain.posts import service as posts
+from parley.domain.posts.models import Post, Visibility
 from parley.domain.relationships import service as relationships
 from parley.domain.relationships.models import Mute
-from parley.domain.timelines.service import fan_out_post
 from parley.runtime import Runtime
 from tests.conftest import Members
 
@@ -90,54 +90,32 @@ class World:
         tags: Sequence[str] = (),
         has_media: bool = False,
     ) -> Post:
-        """Insert a post with its mentions and tags and fan it out, as create_post does.
-
-        A local factory while parley.domain.posts.service settles (it is being written in
-        parallel); it writes the same rows and calls the same fan_out_post.
-        """
-        post_id = new_id()
-        post = Post(
-            id=post_id,
-            account_id=author.id,
-            local=author.domain is None,
-            uri=f"{author.uri}/statuses/{post_id}",
-            text=text,
-            content_html=f"<p>{text}</p>",
+        """Write a post through create_post; `mentions` and `tags` are added to the text."""
+        words = [text]
+        words += [f"@{a.acct()}" for a in mentions if f"@{a.username}" not in text]
+        words += [f"#{tag}" for tag in tags if f"#{tag.lower()}" not in text.lower()]
+        extra: dict[str, Any] = {}
+        if author.domain is not None:
+            extra["uri"] = f"{author.uri}/statuses/{new_id()}"
+        post: Post = await self.run(
+            posts.create_post,
+            ctx=self.runtime.ctx,
+            author=author,
+            text=" ".join(words),
             visibility=visibility,
             in_reply_to_id=None if in_reply_to is None else in_reply_to.id,
-            in_reply_to_account_id=None if in_reply_to is None else in_reply_to.account_id,
-            thread_id=post_id if in_reply_to is None else in_reply_to.thread_id,
-            has_media=has_media,
+            **extra,
         )
-        async with self.runtime.db.transaction() as session:
-            session.add(post)
-            await session.flush()
-            session.add_all(Mention(post_id=post_id, account_id=a.id) for a in mentions)
-            for name in tags:
-                tag = await session.scalar(select(Tag).where(Tag.name == name.lower()))
-                if tag is None:
-                    tag = Tag(name=name.lower(), display_name=name)
-                    session.add(tag)
-                    await session.flush()
-                session.add(PostTag(post_id=post_id, tag_id=tag.id))
-            await session.flush()
-            await fan_out_post(session, post)
+        if has_media:  # attachments are the media domain's; timelines only read the flag
+            async with self.runtime.db.transaction() as session:
+                await session.execute(update(Post).where(Post.id == post.id).values(has_media=True))
+            post.has_media = True
         return post
 
     async def echo(self, actor: Account, post: Post) -> Post:
-        echo_id = new_id()
-        echo = Post(
-            id=echo_id,
-            account_id=actor.id,
-            local=actor.domain is None,
-            uri=f"{actor.uri}/statuses/{echo_id}/activity",
-            visibility=Visibility.PUBLIC,
-            echo_of_id=post.id,
+        echo: Post = await self.run(
+            posts.echo_post, ctx=self.runtime.ctx, actor=actor, post_id=post.id
         )
-        async with self.runtime.db.transaction() as session:
-            session.add(echo)
-            await session.flush()
-            await fan_out_post(session, echo)
         return echo
 
     async def follow(self, follower: Account, target: Account, **kwargs: Any) -> str:
@@ -147,12 +125,10 @@ class World:
         return state
 
     async def bookmark(self, actor: Account, post: Post) -> None:
-        async with self.runtime.db.transaction() as session:
-            session.add(Bookmark(account_id=actor.id, post_id=post.id))
+        await self.run(interactions.bookmark_post, actor=actor, post_id=post.id)
 
     async def upvote(self, actor: Account, post: Post) -> None:
-        async with self.runtime.db.transaction() as session:
-            session.add(Upvote(account_id=actor.id, post_id=post.id))
+        await self.run(interactions.upvote_post, actor=actor, post_id=post.id)
 
     async def ids(
         self,

@@ -22,6 +22,9 @@ from parley.domain.accounts.models import Account
 from parley.domain.pagination import PageRequest
 from parley.domain.relationships.models import Block, Follow, FollowRequest, Mute
 
+# An account id as SQL: a column (Post.account_id, an alias's) or a plain value.
+AccountColumn = ColumnElement[int] | InstrumentedAttribute[int] | int
+
 
 @dataclass(frozen=True, slots=True)
 class Relationship:
@@ -48,7 +51,7 @@ def mute_is_active(now: datetime | None = None) -> ColumnElement[bool]:
 
 
 def active_mute_condition(
-    viewer_id: int, account_id: ColumnElement[int], *, notifications: bool = False
+    viewer_id: int, account_id: AccountColumn, *, notifications: bool = False
 ) -> ColumnElement[bool]:
     """SQL condition: the viewer has an active mute on `account_id` (a column or value).
 
@@ -78,7 +81,7 @@ def excluded_account_ids(viewer_id: int, *, notifications: bool = False) -> Sele
     )
 
 
-def blocked_either_way(a: int, b: ColumnElement[int] | int) -> ColumnElement[bool]:
+def blocked_either_way(a: int, b: AccountColumn) -> ColumnElement[bool]:
     """SQL condition: `a` blocks `b` or `b` blocks `a`."""
     return exists(
         select(Block.id).where(
@@ -92,13 +95,6 @@ def blocked_either_way(a: int, b: ColumnElement[int] | int) -> ColumnElement[boo
 
 async def is_blocked_either_way(session: AsyncSession, a: int, b: int) -> bool:
     return bool(await session.scalar(select(blocked_either_way(a, b))))
-
-
-async def is_following(session: AsyncSession, follower_id: int, target_id: int) -> bool:
-    found = await session.scalar(
-        select(Follow.id).where(Follow.account_id == follower_id, Follow.target_id == target_id)
-    )
-    return found is not None
 
 
 async def get_relationships(

@@ -7,7 +7,18 @@ post's audience apply to entries written before them.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, delete, exists, insert, literal, or_, select, union
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    delete,
+    exists,
+    insert,
+    literal,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -80,9 +91,11 @@ async def fan_out_post(session: AsyncSession, post: Post) -> None:
     await session.execute(
         insert(FeedEntry).from_select(
             ["account_id", "post_id", "author_id"],
-            select(recipients.c.account_id, literal(post.id), literal(author_id)).where(
-                _not_in_feed(recipients.c.account_id, post.id)
-            ),
+            select(
+                recipients.c.account_id,
+                literal(post.id, BigInteger),
+                literal(author_id, BigInteger),
+            ).where(_not_in_feed(recipients.c.account_id, post.id)),
         )
     )
 
@@ -102,7 +115,7 @@ async def backfill_author(
     """
     followed = aliased(Follow)
     candidates = (
-        select(literal(account_id), Post.id, literal(author_id))
+        select(literal(account_id, BigInteger), Post.id, literal(author_id, BigInteger))
         .where(
             Post.account_id == author_id,
             or_(
