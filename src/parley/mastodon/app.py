@@ -8,6 +8,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parley.mastodon import entities, placeholders
 from parley.mastodon.errors import HANDLERS
@@ -25,6 +26,20 @@ OWN_PATHS = (
 )
 
 
+class TrailingSlash:
+    """Rails ignores a trailing slash (`/api/v2/instance/`), and clients rely on it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            scope = {**scope, "path": path.rstrip("/") or "/"}
+            scope.pop("raw_path", None)
+        await self.app(scope, receive, send)
+
+
 async def unknown_api_path(_request: Request) -> None:
     raise HTTPException(404)
 
@@ -38,6 +53,7 @@ def build_mastodon_app(runtime: Runtime) -> Starlette:
         ],
         exception_handlers=HANDLERS,
         middleware=[
+            Middleware(TrailingSlash),
             # Mastodon lets any origin call the API: browser apps (Elk, Phanpy) live elsewhere.
             Middleware(
                 CORSMiddleware,
