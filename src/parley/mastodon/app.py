@@ -69,7 +69,7 @@ def build_mastodon_app(runtime: Runtime) -> Starlette:
                     "Idempotency-Key",
                 ],
                 max_age=1728000,
-            )
+            ),
         ],
     )
     app.state.runtime = runtime

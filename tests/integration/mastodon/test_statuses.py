@@ -247,3 +247,26 @@ async def test_lists_and_markers(api: Api) -> None:
     await api.call(
         "POST", "/api/v1/markers", alice, status=404, json={"home": {"last_read_id": "x"}}
     )
+
+
+async def test_grouped_notifications_and_unread_count(api: Api) -> None:
+    alice = await api.member("alice")
+    bob = await api.member("bob")
+    await api.call("POST", f"/api/v1/accounts/{alice.id}/follow", bob)
+    post = await api.call("POST", "/api/v1/statuses", alice, data={"status": "hi"})
+    await api.call("POST", f"/api/v1/statuses/{post['id']}/favourite", bob)
+    grouped = await api.call(
+        "GET", "/api/v2/notifications", alice, schema="GroupedNotificationsResults"
+    )
+    assert [g["type"] for g in grouped["notification_groups"]] == ["favourite", "follow"]
+    assert [s["id"] for s in grouped["statuses"]] == [post["id"]]
+    key = grouped["notification_groups"][0]["group_key"]
+    one = await api.call("GET", f"/api/v2/notifications/{key}", alice)
+    assert one["notification_groups"][0]["group_key"] == key
+    await api.call("GET", f"/api/v2/notifications/{key}", bob, status=404)
+    await api.call("GET", "/api/v2/notifications/nonsense", alice, status=404)
+    count = await api.call("GET", "/api/v1/notifications/unread_count", alice)
+    assert count == {"count": 2}
+    await api.call("POST", f"/api/v2/notifications/{key}/dismiss", alice)
+    left = await api.call("GET", "/api/v2/notifications", alice)
+    assert [g["type"] for g in left["notification_groups"]] == ["follow"]

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from parley.mastodon.routes import (
     accounts,
     apps,
+    grouped_notifications,
     instance,
     interactions,
     lists,
@@ -28,6 +29,7 @@ ROUTES: list[BaseRoute] = [
     *accounts.routes,
     *statuses.routes,
     *interactions.routes,
+    *grouped_notifications.routes,
     *notifications.routes,
     *search.routes,
 ]

@@ -19,7 +19,7 @@ from parley.mastodon.responses import json_response, page_response
 from parley.mastodon.views import page_of, path_id
 
 
-async def _render(
+async def render_notifications(
     session: AsyncSession, base: str, viewer_id: int, found: list[Notification]
 ) -> list[entities.Entity]:
     post_ids = {n.post_id for n in found if n.post_id is not None}
@@ -53,7 +53,7 @@ async def list_notifications(request: Request) -> Response:
             types=(entities.domain_notification_types(types) or ["-"]) if types else None,
             exclude_types=entities.domain_notification_types(excluded) or None,
         )
-        rendered = await _render(session, base, member.id, found)
+        rendered = await render_notifications(session, base, member.id, found)
     return page_response(request, base, rendered, cursors=[n.id for n in found], limit=page.limit)
 
 
@@ -62,7 +62,9 @@ async def get_notification(request: Request) -> Response:
     runtime = runtime_of(request)
     async with runtime.db.reader() as session:
         found = await queries.get_notification(session, member.id, path_id(request))
-        (rendered,) = await _render(session, runtime.settings.base_url, member.id, [found])
+        (rendered,) = await render_notifications(
+            session, runtime.settings.base_url, member.id, [found]
+        )
     return json_response(rendered)
 
 
