@@ -35,7 +35,7 @@ class FetchError(Exception):
 
 
 class Gone(FetchError):
-    """The remote server says the object was deleted (410)."""
+    """The remote server says the object does not exist (404) or was deleted (410)."""
 
 
 async def instance_key(fed: Federation) -> KeyPair:
@@ -61,8 +61,8 @@ async def fetch_document(
         fetched = await fetch(http, target, headers_for=headers_for)
     except HttpError as exc:
         raise FetchError(str(exc)) from exc
-    if fetched.status == 410:
-        raise Gone(f"{target} is gone")
+    if fetched.status in (404, 410):
+        raise Gone(f"{target} answered {fetched.status}")
     if fetched.status != 200:
         raise FetchError(f"{target} answered {fetched.status}")
     if not is_as2_media_type(fetched.headers.get("content-type", "")):

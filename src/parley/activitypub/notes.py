@@ -67,10 +67,9 @@ async def _ensure_post(
 async def _prepare(
     fed: Federation, http: httpx.AsyncClient, doc: dict[str, Any], actor_uri: str | None, depth: int
 ) -> tuple[RemoteNote, Account]:
-    author_uri = parse_note(doc).author_uri
-    author = await resolve_actor(fed, http, author_uri)
+    check_origin(parse_note(doc), actor_uri)  # before fetching anything a forger names
+    author = await resolve_actor(fed, http, parse_note(doc).author_uri)
     note = parse_note(doc, followers_url=author.followers_url)
-    check_origin(note, actor_uri)
     if author.domain is None:
         raise Rejected("a remote document may not speak for a local account")
     await _ensure_post(fed, http, note.in_reply_to, depth)

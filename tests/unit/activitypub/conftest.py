@@ -21,8 +21,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 
 from parley.activitypub.federation import Federation
+from parley.activitypub.jobs import build_federation_handlers
 from parley.activitypub.signatures import sign_request
 from parley.activitypub.vocab import CONTENT_TYPE
+from parley.jobs.worker import Worker
+from parley.runtime import Runtime
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "activitypub"
 PUBLIC_IP = "93.184.215.14"
@@ -73,10 +76,16 @@ class Remote:
     actors: dict[str, RemoteActor] = field(default_factory=dict)
 
     def actor(
-        self, username: str, *, host: str = "mastodon.example", key_index: int = 0, **extra: Any
+        self,
+        username: str,
+        *,
+        host: str = "mastodon.example",
+        key_index: int = 0,
+        uri: str | None = None,
+        **extra: Any,
     ) -> RemoteActor:
         private, public = shared_keys(key_index)
-        uri = f"https://{host}/users/{username}"
+        uri = uri or f"https://{host}/users/{username}"
         doc = {
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
             "id": uri,
@@ -152,3 +161,9 @@ def remote(app: Starlette) -> Remote:
 def fed(app: Starlette) -> Federation:
     result: Federation = app.state.federation
     return result
+
+
+@pytest.fixture
+def worker(runtime: Runtime, fed: Federation) -> Worker:
+    """A worker running the federation handlers (the app's own may not register them yet)."""
+    return Worker(runtime.db, build_federation_handlers(runtime, fed))
