@@ -80,6 +80,7 @@ async def test_locked_account_gets_a_request_and_accepting_it_makes_a_follow(
 
     await world.run(relationships.accept_follow_request, target=carol, follower_id=alice.id)
     assert await world.count(FollowRequest) == 0
+    assert await world.read(list_notifications, carol.id, PageRequest()) == []
     assert (await world.fresh(carol)).followers_count == 1
     assert await world.ids(timelines.home_timeline, alice.id) == [private.id]
     [rel] = await world.read(queries.get_relationships, alice.id, [carol.id])
@@ -118,6 +119,7 @@ async def test_unfollow_removes_the_follow_the_counts_and_home_entries(world: Wo
     assert (await world.fresh(alice)).following_count == 0
     assert (await world.fresh(bob)).followers_count == 0
     assert await world.ids(timelines.home_timeline, alice.id) == []
+    assert await world.read(list_notifications, bob.id, PageRequest()) == []
     await world.post(bob, "three")
     assert await world.ids(timelines.home_timeline, alice.id) == []
 
@@ -127,6 +129,7 @@ async def test_unfollow_withdraws_a_pending_request(world: World) -> None:
     await world.follow(alice, carol)
     await world.run(relationships.unfollow_account, follower=alice, target=carol)
     assert await world.count(FollowRequest) == 0
+    assert await world.read(list_notifications, carol.id, PageRequest()) == []
 
 
 async def test_remove_follower_ends_their_follow(world: World) -> None:

@@ -44,6 +44,19 @@ async def notify(
     return notification
 
 
+async def withdraw_notifications(
+    session: AsyncSession, *, recipient_id: int, from_account_id: int, types: list[str]
+) -> None:
+    """Delete notifications whose cause is gone (a withdrawn follow, an answered request)."""
+    await session.execute(
+        delete(Notification).where(
+            Notification.account_id == recipient_id,
+            Notification.from_account_id == from_account_id,
+            Notification.type.in_(types),
+        )
+    )
+
+
 async def dismiss_notification(
     session: AsyncSession, *, account_id: int, notification_id: int
 ) -> None:

@@ -200,6 +200,13 @@ async def _drop_follow(
         await _count(session, target, "followers_count", -1)
         await remove_author_from_feed(session, account_id=follower.id, author_id=target.id)
         await remove_from_all_lists(session, owner_id=follower.id, account_id=target.id)
+    # As in Mastodon, a follow's notification lives only as long as the follow.
+    await notifications.withdraw_notifications(
+        session,
+        recipient_id=target.id,
+        from_account_id=follower.id,
+        types=[NotificationType.FOLLOW, NotificationType.FOLLOW_REQUEST],
+    )
     await record(
         session,
         Event.UNFOLLOWED if by_follower else Event.FOLLOW_REJECTED,
@@ -229,6 +236,12 @@ async def accept_follow_request(
         raise NotFound("Record not found")
     follower = await _account(session, follower_id)
     await session.delete(request)
+    await notifications.withdraw_notifications(
+        session,
+        recipient_id=target.id,
+        from_account_id=follower.id,
+        types=[NotificationType.FOLLOW_REQUEST],
+    )
     await session.flush()
     await _start_following(
         session,

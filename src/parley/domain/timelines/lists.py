@@ -58,7 +58,7 @@ async def list_members(
     stmt = (
         select(ListMember.account_id, Account)
         .join(Account, Account.id == ListMember.account_id)
-        .where(ListMember.list_id == list_id)
+        .where(ListMember.list_id == list_id, Account.suspended_at.is_(None))
     )
     # PageRequest.apply is typed for SQLAlchemy 2.0's Select[tuple[...]]; 2.1's is variadic.
     paged: Select[int, Account] = page.apply(stmt, ListMember.account_id)  # type: ignore[arg-type,assignment]
