@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, MetaData, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -48,7 +48,12 @@ class Base(DeclarativeBase):
     type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime(), int: BigInteger()}
 
 
+# On SQLite only an INTEGER PRIMARY KEY is the table's rowid (64-bit, like BIGINT); any other
+# type adds a separate unique index that every lookup by id must search first.
+ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class IdMixin:
     """A time-sortable, non-enumerable primary key (see parley.db.ids)."""
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, default=new_id)

@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("fetched_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["moved_to_id"],
             ["accounts.id"],
@@ -85,7 +85,7 @@ def upgrade() -> None:
         sa.Column("received_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("processed_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_activities")),
         sa.UniqueConstraint("activity_id", name=op.f("uq_inbox_activities_activity_id")),
     )
@@ -116,7 +116,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
     )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
@@ -131,7 +131,7 @@ def upgrade() -> None:
         sa.Column("client_id", sa.String(length=64), nullable=False),
         sa.Column("client_secret_hash", sa.String(length=64), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_applications")),
         sa.UniqueConstraint("client_id", name=op.f("uq_oauth_applications_client_id")),
     )
@@ -151,7 +151,7 @@ def upgrade() -> None:
         sa.Column("hint", sa.Text(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rules")),
     )
     op.create_table(
@@ -159,7 +159,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("display_name", sa.String(length=200), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tags")),
         sa.UniqueConstraint("name", name=op.f("uq_tags_name")),
     )
@@ -169,7 +169,7 @@ def upgrade() -> None:
         sa.Column("target_id", sa.BigInteger(), nullable=False),
         sa.Column("uri", sa.Text(), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -196,7 +196,7 @@ def upgrade() -> None:
         sa.Column("notify", sa.Boolean(), nullable=False),
         sa.Column("uri", sa.Text(), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -223,7 +223,7 @@ def upgrade() -> None:
         sa.Column("notify", sa.Boolean(), nullable=False),
         sa.Column("uri", sa.Text(), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -249,7 +249,7 @@ def upgrade() -> None:
         sa.Column("replies_policy", sa.String(length=16), nullable=False),
         sa.Column("exclusive", sa.Boolean(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -283,7 +283,7 @@ def upgrade() -> None:
         sa.Column("hide_notifications", sa.Boolean(), nullable=False),
         sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -308,7 +308,7 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_used_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -344,7 +344,7 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("used_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -396,7 +396,7 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("edited_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("application", sa.String(length=200), nullable=True),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -455,7 +455,7 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_sign_in_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("failed_sign_ins", sa.BigInteger(), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -472,7 +472,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("post_id", sa.BigInteger(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -496,7 +496,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("post_id", sa.BigInteger(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -584,7 +584,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("post_id", sa.BigInteger(), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -615,7 +615,7 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("used_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -633,7 +633,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("post_id", sa.BigInteger(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -656,7 +656,7 @@ def upgrade() -> None:
         sa.Column("voters_count", sa.BigInteger(), nullable=False),
         sa.Column("closed_notified_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["post_id"], ["posts.id"], name=op.f("fk_polls_post_id_posts"), ondelete="CASCADE"
         ),
@@ -672,7 +672,7 @@ def upgrade() -> None:
         sa.Column("sensitive", sa.Boolean(), nullable=False),
         sa.Column("poll_options", sa.JSON(), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["post_id"], ["posts.id"], name=op.f("fk_post_edits_post_id_posts"), ondelete="CASCADE"
         ),
@@ -702,7 +702,7 @@ def upgrade() -> None:
         sa.Column("post_id", sa.BigInteger(), nullable=False),
         sa.Column("uri", sa.Text(), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -726,7 +726,7 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -745,7 +745,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("choice", sa.Integer(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
