@@ -240,7 +240,7 @@ async def on_block(
     async with fed.db.transaction() as session:
         target = await _local_account(session, id_of(act.get("object")))
         await relationships.block_account(
-            session, actor=await _actor(session, actor), target=target
+            session, actor=await _actor(session, actor), target=target, uri=act["id"]
         )
 
 

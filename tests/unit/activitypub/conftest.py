@@ -74,6 +74,7 @@ class Remote:
     requests: list[httpx.Request] = field(default_factory=list)
     inbox_posts: list[httpx.Request] = field(default_factory=list)
     actors: dict[str, RemoteActor] = field(default_factory=dict)
+    inbox_status: int = 202
 
     def actor(
         self,
@@ -112,7 +113,7 @@ class Remote:
         url = f"https://{request.headers['host']}{request.url.raw_path.decode()}"
         if request.method == "POST":
             self.inbox_posts.append(request)
-            return httpx.Response(202)
+            return httpx.Response(self.inbox_status)
         doc = self.documents.get(url.split("?")[0])
         if doc is None:
             return httpx.Response(404)
