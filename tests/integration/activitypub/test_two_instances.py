@@ -208,3 +208,42 @@ async def test_posts_upvotes_and_deletes_travel_between_instances(
     await settle(a, b)
     async with b.runtime.db.reader() as session:
         assert await session.scalar(select(Post).where(Post.uri == post.uri)) is None
+
+
+async def test_echo_and_unfollow_travel_between_instances(pair: tuple[Instance, Instance]) -> None:
+    a, b = pair
+    alice, bob = await follow_alice_from_bob(a, b)
+    async with a.runtime.db.transaction() as session:
+        author = await session.get(Account, alice.id)
+        assert author is not None
+        post = await posts.create_post(
+            session, a.runtime.ctx, author=author, text="echo me", visibility="public"
+        )
+    await settle(a, b)
+    async with b.runtime.db.transaction() as session:
+        me = await session.get(Account, bob.id)
+        copy = await session.scalar(select(Post).where(Post.uri == post.uri))
+        assert me is not None
+        assert copy is not None
+        await posts.echo_post(session, b.runtime.ctx, actor=me, post_id=copy.id)
+    await settle(a, b)
+    async with a.runtime.db.reader() as session:
+        original = await session.get(Post, post.id)
+        echo = await session.scalar(select(Post).where(Post.echo_of_id == post.id))
+    assert original is not None
+    assert original.echoes_count == 1
+    assert echo is not None
+    assert echo.uri.startswith("https://b.test/users/bob/statuses/")
+
+    async with b.runtime.db.transaction() as session:
+        me = await session.get(Account, bob.id)
+        target = await session.scalar(select(Account).where(Account.uri == alice.uri))
+        assert me is not None
+        assert target is not None
+        await relationships.unfollow_account(session, follower=me, target=target)
+    await settle(a, b)
+    async with a.runtime.db.reader() as session:
+        assert await session.scalar(select(Follow)) is None
+        author = await session.get(Account, alice.id)
+    assert author is not None
+    assert author.followers_count == 0
