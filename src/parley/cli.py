@@ -183,7 +183,7 @@ def reset_password(login: str) -> None:
             if user is None:
                 raise click.ClickException(f"no local account {login!r}")
             user.password_hash = await runtime.ctx.passwords.hash(chosen)
-            await accounts.end_all_web_sessions(session, user=user)
+            await accounts.end_all_sign_ins(session, user=user)
 
     _run(work)
     click.echo(f"New password for {login}: {chosen}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from parley.domain.accounts.queries import find_user_by_login
 from parley.domain.context import DomainContext
 from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from parley.domain.instance.service import RegistrationMode, get_instance_info, list_rules
+from parley.domain.oauth.models import OAuthAccessToken
 from parley.domain.posts.text import render_member_text
 from parley.infra.keys import generate_keypair
 from parley.infra.tokens import digest, new_token
@@ -162,8 +163,17 @@ async def end_web_session(session: AsyncSession, token: str) -> None:
     await session.execute(delete(WebSession).where(WebSession.token_hash == digest(token)))
 
 
-async def end_all_web_sessions(session: AsyncSession, *, user: User) -> None:
+async def end_all_sign_ins(session: AsyncSession, *, user: User) -> None:
+    """Sign the member out everywhere: every browser session and every app's token."""
     await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    await session.execute(
+        update(OAuthAccessToken)
+        .where(
+            OAuthAccessToken.account_id == user.account_id,
+            OAuthAccessToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
 
 
 async def change_password(
@@ -172,7 +182,7 @@ async def change_password(
     if not await ctx.passwords.verify(user.password_hash, current):
         raise Invalid("current_password", "Current password is not correct")
     user.password_hash = await ctx.passwords.hash(new)
-    await end_all_web_sessions(session, user=user)
+    await end_all_sign_ins(session, user=user)
 
 
 async def request_password_reset(session: AsyncSession, ctx: DomainContext, *, email: str) -> None:
@@ -214,7 +224,7 @@ async def reset_password(
     user.password_hash = await ctx.passwords.hash(new_password)
     reset.used_at = utcnow()
     user.failed_sign_ins = 0
-    await end_all_web_sessions(session, user=user)
+    await end_all_sign_ins(session, user=user)
     return user
 
 
