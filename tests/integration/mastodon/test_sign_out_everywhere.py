@@ -26,10 +26,10 @@ async def test_password_change_revokes_every_app_token(api: Api, runtime: Runtim
 
 async def test_wrong_current_password_keeps_app_tokens_working(api: Api, runtime: Runtime) -> None:
     alice = await api.member("alice")
-    with pytest.raises(Invalid):
-        async with runtime.db.transaction() as session:
-            user = await session.get(User, alice.user.id)
-            assert user is not None
+    async with runtime.db.transaction() as session:
+        user = await session.get(User, alice.user.id)
+        assert user is not None
+        with pytest.raises(Invalid):
             await accounts.change_password(
                 session, runtime.ctx, user=user, current="not my password", new="whatever123"
             )
