@@ -265,10 +265,14 @@ async def on_undo(
             upvote = await session.scalar(
                 select(Upvote).where(Upvote.uri == inner_id, Upvote.account_id == me.id)
             )
-            if upvote is not None:
+            if upvote is None and kind == "Like":
+                # Mastodon (and Parley) may name the Like by another id: go by its object.
+                liked = await find_post_by_uri(session, id_of(inner.get("object")) or "")
+                if liked is not None:
+                    await interactions.remove_upvote(session, actor=me, post_id=liked.id)
+            elif upvote is not None:
                 await interactions.remove_upvote(session, actor=me, post_id=upvote.post_id)
-                return
-            if kind == "":
+            else:
                 await _undo_announce(session, me, inner_id or "")
         elif kind == "Announce" and inner_id:
             await _undo_announce(session, me, inner_id)

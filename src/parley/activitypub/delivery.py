@@ -44,10 +44,11 @@ async def publish(
     signer_id: int,
     followers_of: int | None = None,
     account_ids: list[int] | None = None,
+    everyone: bool = False,
 ) -> None:
     """Send `activity`, signed by local account `signer_id`, to the remote followers of
-    `followers_of` and to the remote accounts `account_ids`. Runs in the caller's transaction,
-    so nothing is sent unless it commits."""
+    `followers_of` and to the remote accounts `account_ids` (or, with `everyone`, to every
+    server we know). Runs in the caller's transaction, so nothing is sent unless it commits."""
     await enqueue(
         session,
         FANOUT_JOB,
@@ -56,6 +57,7 @@ async def publish(
             "signer_id": signer_id,
             "followers_of": followers_of,
             "account_ids": sorted(set(account_ids or [])),
+            "everyone": everyone,
         },
     )
 
@@ -65,10 +67,19 @@ def _preferred_inbox() -> Any:
 
 
 async def recipient_inboxes(
-    session: AsyncSession, *, followers_of: int | None, account_ids: list[int]
+    session: AsyncSession,
+    *,
+    followers_of: int | None,
+    account_ids: list[int],
+    everyone: bool = False,
 ) -> list[str]:
     """Remote inboxes for an audience: shared inboxes where offered, each once."""
     found: set[str] = set()
+    if everyone:
+        rows = await session.scalars(
+            select(_preferred_inbox()).where(Account.domain.is_not(None)).distinct()
+        )
+        found.update(r for r in rows if r)
     if followers_of is not None:
         rows = await session.scalars(
             select(_preferred_inbox())
@@ -91,7 +102,10 @@ async def fanout(fed: Federation, payload: dict[str, Any]) -> None:
     """The ap.fanout job: one ap.deliver job per recipient inbox on an available host."""
     async with fed.db.transaction() as session:
         inboxes = await recipient_inboxes(
-            session, followers_of=payload.get("followers_of"), account_ids=payload["account_ids"]
+            session,
+            followers_of=payload.get("followers_of"),
+            account_ids=payload["account_ids"],
+            everyone=bool(payload.get("everyone")),
         )
         for inbox in inboxes:
             if not await federation.is_host_available(session, host_of(inbox)):

@@ -169,13 +169,11 @@ def build_listeners(fed: Federation) -> dict[str, Listener]:
     async def account_deleted(payload: dict[str, Any]) -> None:
         async with fed.db.transaction() as session:
             account = await _local(session, payload["account_id"])
-            if account is None:  # the row is gone, and with it the key to sign with
-                return
+            if account is None or account.private_key_pem is None:
+                return  # nothing left to sign with
+            # Its follows are already gone, so tell every server we know, as Mastodon does.
             await publish(
-                session,
-                activities.delete_actor(account),
-                signer_id=account.id,
-                followers_of=account.id,
+                session, activities.delete_actor(account), signer_id=account.id, everyone=True
             )
 
     async def poll_voted(payload: dict[str, Any]) -> None:
