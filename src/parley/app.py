@@ -11,12 +11,15 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 
+from parley.activitypub import outbox
 from parley.activitypub.federation import Federation
+from parley.activitypub.jobs import build_federation_handlers
 from parley.activitypub.negotiation import NegotiationMiddleware
 from parley.activitypub.routes import build_routes as activitypub_routes
 from parley.config import Settings
 from parley.db.engine import Database
 from parley.domain.context import DomainContext
+from parley.domain.events import JOB_PREFIX
 from parley.jobs.handlers import build_handlers
 from parley.jobs.worker import Worker
 from parley.mastodon.app import mastodon_routes
@@ -26,16 +29,35 @@ from parley.web.routes import build_web_app
 log = logging.getLogger(__name__)
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def assemble(settings: Settings) -> tuple[Runtime, Federation]:
+    """The shared objects of one instance, with every adapter's job handlers registered."""
     settings = settings.with_secret()
     db = Database(settings.database_url)
     ctx = DomainContext.from_settings(settings)
-    worker = Worker(db, build_handlers(settings, db))
-    return Runtime(settings=settings, db=db, ctx=ctx, worker=worker)
+    worker = Worker(db, {})
+    runtime = Runtime(settings=settings, db=db, ctx=ctx, worker=worker)
+    federation = Federation.from_runtime(runtime)
+    federation_jobs = {
+        kind: handler
+        for kind, handler in build_federation_handlers(runtime, federation).items()
+        if not kind.startswith(JOB_PREFIX)
+    }
+    worker.handlers = build_handlers(
+        settings,
+        db,
+        listeners={"federation": outbox.build_listeners(federation)},
+        extra=federation_jobs,
+    )
+    return runtime, federation
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """For commands that need no web app (`parley worker`, `parley admin ...`)."""
+    return assemble(settings)[0]
 
 
 def create_app(settings: Settings, *, run_worker: bool | None = None) -> Starlette:
-    runtime = build_runtime(settings)
+    runtime, federation = assemble(settings)
     embedded = settings.embedded_worker if run_worker is None else run_worker
 
     @contextlib.asynccontextmanager
@@ -60,5 +82,5 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> Starlet
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.state.federation = Federation.from_runtime(runtime)
+    app.state.federation = federation
     return app

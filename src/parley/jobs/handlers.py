@@ -1,17 +1,41 @@
-"""Which function runs each kind of job. Built by the composition root."""
+"""Which function runs each kind of job. Built by the composition root.
+
+Domain events (`event.<name>` jobs, see parley.domain.events) are fanned out to one job per
+listening adapter (`listen.<adapter>.<name>`), so each adapter retries on its own: a failed
+delivery never replays a streaming message, and the reverse.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from parley.config import Settings
 from parley.db.engine import Database
+from parley.domain.events import JOB_PREFIX, Event
 from parley.domain.posts.polls import CLOSE_POLL_JOB, close_poll
 from parley.infra.mail import send_mail
+from parley.jobs.queue import enqueue
 from parley.jobs.worker import Handler
 
+LISTEN_PREFIX = "listen."
+# adapter name -> event name -> listener
+Listeners = Mapping[str, Mapping[str, Handler]]
 
-def build_handlers(settings: Settings, db: Database) -> dict[str, Handler]:
+
+def event_names() -> list[str]:
+    return [value for key, value in vars(Event).items() if key.isupper()]
+
+
+def build_handlers(
+    settings: Settings,
+    db: Database,
+    *,
+    listeners: Listeners | None = None,
+    extra: Mapping[str, Handler] | None = None,
+) -> dict[str, Handler]:
+    listeners = listeners or {}
+
     async def mail(payload: dict[str, Any]) -> None:
         await send_mail(
             settings, to=payload["to"], subject=payload["subject"], body=payload["body"]
@@ -21,4 +45,24 @@ def build_handlers(settings: Settings, db: Database) -> dict[str, Handler]:
         async with db.transaction() as session:
             await close_poll(session, poll_id=int(payload["poll_id"]))
 
-    return {"send_mail": mail, CLOSE_POLL_JOB: poll_ended}
+    handlers: dict[str, Handler] = {"send_mail": mail, CLOSE_POLL_JOB: poll_ended}
+
+    def dispatcher(event: str) -> Handler:
+        targets = [name for name, table in listeners.items() if event in table]
+
+        async def dispatch(payload: dict[str, Any]) -> None:
+            if not targets:
+                return
+            async with db.transaction() as session:
+                for adapter in targets:
+                    await enqueue(session, f"{LISTEN_PREFIX}{adapter}.{event}", payload)
+
+        return dispatch
+
+    for event in event_names():
+        handlers[JOB_PREFIX + event] = dispatcher(event)
+    for adapter, table in listeners.items():
+        for event, listener in table.items():
+            handlers[f"{LISTEN_PREFIX}{adapter}.{event}"] = listener
+    handlers.update(extra or {})
+    return handlers

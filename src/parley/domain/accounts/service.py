@@ -16,6 +16,7 @@ from parley.domain.accounts.names import check_email, check_username, normalize_
 from parley.domain.accounts.queries import find_user_by_login
 from parley.domain.context import DomainContext
 from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from parley.domain.events import Event, record
 from parley.domain.instance.service import RegistrationMode, get_instance_info, list_rules
 from parley.domain.oauth.models import OAuthAccessToken
 from parley.domain.posts.text import render_member_text
@@ -279,6 +280,7 @@ async def update_profile(
         setattr(account, key, value)
     account.updated_at = utcnow()
     await session.flush()
+    await record(session, Event.PROFILE_UPDATED, account_id=account.id)
     return account
 
 
