@@ -37,6 +37,9 @@ class Post(IdMixin, Base):
         Index("ix_posts_account_id_id", "account_id", "id"),
         Index("ix_posts_in_reply_to_id", "in_reply_to_id"),
         Index("ix_posts_echo_of_id", "echo_of_id"),
+        # One echo per account and post, even when two requests race (NULLs are distinct,
+        # so posts that are not echoes are unaffected).
+        Index("uq_posts_account_id_echo_of_id", "account_id", "echo_of_id", unique=True),
         Index("ix_posts_quote_of_id", "quote_of_id"),
         Index("ix_posts_thread_id", "thread_id"),
         Index("ix_posts_local_public", "local", "visibility", "id"),

@@ -21,6 +21,7 @@ muter's timelines and notifications (see parley.domain.timelines.queries).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,30 +62,41 @@ def may_see(facts: Facts) -> bool:
 
 
 def _own_visibility(post: type[Post], viewer_id: int | None) -> ColumnElement[bool]:
-    """The rule for a post (not its echoed original), as SQL over `post`'s columns."""
+    """The rule for a post (not its echoed original), as SQL over `post`'s columns.
+
+    Each subquery keeps its own FROM (`correlate_except`): without it, a caller whose query
+    already joins accounts, follows, blocks or mentions would have the subquery silently
+    correlated to its rows. No aliases are built here: aliasing a table proxies all its
+    columns, which made every call cost milliseconds.
+    """
     table = post
-    author = aliased(Account)
     not_suspended = exists(
-        select(author.id).where(author.id == table.account_id, author.suspended_at.is_(None))
+        select(Account.id)
+        .where(Account.id == table.account_id, Account.suspended_at.is_(None))
+        .correlate_except(Account)
     )
     listed = table.visibility.in_((Visibility.PUBLIC, Visibility.UNLISTED))
     if viewer_id is None:
         return and_(not_suspended, listed)
     blocked = exists(
-        select(Block.id).where(
+        select(Block.id)
+        .where(
             or_(
                 and_(Block.account_id == viewer_id, Block.target_id == table.account_id),
                 and_(Block.account_id == table.account_id, Block.target_id == viewer_id),
             )
         )
+        .correlate_except(Block)
     )
     follows = exists(
-        select(Follow.id).where(
-            Follow.account_id == viewer_id, Follow.target_id == table.account_id
-        )
+        select(Follow.id)
+        .where(Follow.account_id == viewer_id, Follow.target_id == table.account_id)
+        .correlate_except(Follow)
     )
     mentioned = exists(
-        select(Mention.post_id).where(Mention.post_id == table.id, Mention.account_id == viewer_id)
+        select(Mention.post_id)
+        .where(Mention.post_id == table.id, Mention.account_id == viewer_id)
+        .correlate_except(Mention)
     )
     return and_(
         not_suspended,
@@ -102,15 +114,21 @@ def _own_visibility(post: type[Post], viewer_id: int | None) -> ColumnElement[bo
     )
 
 
+@cache
+def _echoed_original() -> type[Post]:
+    """One alias for an echo's original, built once (see _own_visibility on aliases)."""
+    return aliased(Post, name="echoed_original")
+
+
 def visible_to(viewer_id: int | None, post: type[Post] = Post) -> ColumnElement[bool]:
     """SQL condition: `post` (the Post entity or an alias of it) may be seen by the viewer."""
-    original = aliased(Post)
+    original = _echoed_original()
     echo_ok = or_(
         post.echo_of_id.is_(None),
         exists(
-            select(original.id).where(
-                original.id == post.echo_of_id, _own_visibility(original, viewer_id)
-            )
+            select(original.id)
+            .where(original.id == post.echo_of_id, _own_visibility(original, viewer_id))
+            .correlate_except(original)
         ),
     )
     return and_(_own_visibility(post, viewer_id), echo_ok)

@@ -434,6 +434,9 @@ def upgrade() -> None:
         batch_op.create_index("ix_posts_quote_of_id", ["quote_of_id"], unique=False)
         batch_op.create_index("ix_posts_thread_id", ["thread_id"], unique=False)
         batch_op.create_index("ix_posts_uri", ["uri"], unique=True)
+        batch_op.create_index(
+            "uq_posts_account_id_echo_of_id", ["account_id", "echo_of_id"], unique=True
+        )
 
     op.create_table(
         "users",
@@ -815,6 +818,7 @@ def downgrade() -> None:
     op.drop_table("api_idempotency_keys")
     op.drop_table("users")
     with op.batch_alter_table("posts", schema=None) as batch_op:
+        batch_op.drop_index("uq_posts_account_id_echo_of_id")
         batch_op.drop_index("ix_posts_uri")
         batch_op.drop_index("ix_posts_thread_id")
         batch_op.drop_index("ix_posts_quote_of_id")
