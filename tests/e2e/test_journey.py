@@ -45,8 +45,12 @@ def test_two_members_post_follow_comment_echo_upvote_and_block(
 
     sign_up(bob, "bob")
     bob.goto("/@alice")
+    assert bob.evaluate("typeof htmx") == "object"
+    bob.evaluate("window.notReloaded = true")
     bob.get_by_role("button", name="Follow", exact=True).click()
-    expect(bob.get_by_role("button", name="Unfollow")).to_be_visible()  # swapped by htmx
+    expect(bob.get_by_role("button", name="Unfollow")).to_be_visible()
+    assert bob.evaluate("window.notReloaded") is True  # swapped in place by htmx
+    expect(bob.get_by_role("button", name="Unfollow")).to_be_focused()
 
     bob.goto("/home")
     post = bob.locator("article.post", has_text="Hello from Alice!")
@@ -63,7 +67,7 @@ def test_two_members_post_follow_comment_echo_upvote_and_block(
     expect(focused.get_by_role("button", name="Upvote")).to_have_attribute("aria-pressed", "true")
     focused.locator("summary.action.echo").click()
     focused.get_by_role("button", name="Echo", exact=True).click()
-    expect(focused.locator("summary.action.echo")).to_have_attribute("aria-pressed", "true")
+    expect(focused.locator("summary.action.echo")).to_have_attribute("data-on", "true")
     expect(focused.locator(".action.upvote .count")).to_have_text("1")
 
     alice.goto("/notifications")
@@ -143,7 +147,20 @@ def test_screenshots_for_review(chromium: Browser, server: str) -> None:
     first.get_by_role("link", name=re.compile("open parley")).click()
     bob.get_by_label("Comment on this parley").fill("Open it! What could go wrong?")
     bob.get_by_role("button", name="Comment", exact=True).click()
-    thread_url = bob.url.split("#")[0]
+    thread_url, _, comment_anchor = bob.url.partition("#")
+    comment_path = "/@bob/" + comment_anchor.removeprefix("post-")
+    tea = bob.locator("article.post", has_text="Tea party")
+    bob.goto("/home")
+    poll = bob.locator("article.post", has_text="Which way")
+    poll.get_by_label("That way").check()
+    poll.get_by_role("button", name="Vote", exact=True).click()
+    expect(poll.locator(".poll-result").nth(1)).to_contain_text("100%")
+    tea.locator("summary.action.echo").click()
+    tea.get_by_role("button", name="Echo", exact=True).click()
+    expect(tea.locator("summary.action.echo")).to_have_attribute("data-on", "true")
+    bob.goto(thread_url + "/quote")
+    bob.get_by_label("Your comment").fill("This is how it starts.")
+    bob.get_by_role("button", name="Echo", exact=True).click()
     bob.goto("/home")
     bob.get_by_label("Write a parley").fill("Following @alice on her adventures. #wonderland")
     bob.get_by_role("button", name="Parley", exact=True).click()
@@ -168,6 +185,7 @@ def test_screenshots_for_review(chromium: Browser, server: str) -> None:
         "list-edit": lists_url,
         "tag": "/tags/wonderland",
         "not-found": "/@nobody",
+        "comment": comment_path,
     }
     for name, path in extra.items():
         bob.goto(path)

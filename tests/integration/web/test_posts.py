@@ -191,3 +191,38 @@ async def test_unknown_post_and_wrong_author_are_not_found(
     moved = await alice.get(f"/@bob/{post.id}")
     assert moved.status_code == 301
     assert moved.headers["location"] == f"/@alice/{post.id}"
+
+
+async def test_load_more_pages_back_through_the_stream(alice: Browser, runtime: Runtime) -> None:
+    for number in range(23):
+        await alice.post("/posts", {"text": f"parley number {number}"}, page="/home")
+    first = await alice.get("/local")
+    assert "parley number 22" in first.text
+    assert "parley number 2<" not in first.text
+    older = re.search(r'href="(/local\?max_id=\d+)"', first.text)
+    assert older
+    more = await alice.get(older.group(1), headers={"HX-Request": "true"})
+    assert more.status_code == 200
+    assert "<html" not in more.text
+    assert "parley number 0" in more.text
+    assert "Load more" not in more.text
+    plain = await alice.get(older.group(1))
+    assert "<html" in plain.text
+
+
+async def test_bad_max_id_is_refused(alice: Browser) -> None:
+    assert (await alice.get("/home?max_id=abc")).status_code == 422
+
+
+async def test_anonymous_visitors_can_read_public_parleys(
+    alice: Browser, browser_factory: object, runtime: Runtime
+) -> None:
+    await alice.post("/posts", {"text": "hello world, #public"}, page="/home")
+    (post,) = await _posts(runtime)
+    anonymous: Browser = browser_factory()  # type: ignore[operator]
+    for path in ("/local", "/tags/public", "/@alice", f"/@alice/{post.id}"):
+        page = await anonymous.get(path)
+        assert page.status_code == 200, path
+        assert "hello world" in page.text, path
+    assert (await anonymous.get("/home")).status_code == 303
+    assert (await anonymous.get("/")).headers["location"] == "/about"

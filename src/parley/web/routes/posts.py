@@ -124,6 +124,10 @@ async def _compose_page(
     )
 
 
+async def compose(request: Request) -> Response:
+    return await _compose_page(request, values={"next": "/home"}, error=None)
+
+
 async def quote(request: Request) -> Response:
     viewer = await require_viewer(request)
     post_id = _post_id(request)
@@ -239,6 +243,7 @@ async def delete(request: Request) -> Response:
 
 routes = [
     Route("/posts", create, methods=["POST"]),
+    Route("/compose", compose),
     Route("/@{acct}/{post_id:int}", detail),
     Route("/@{acct}/{post_id:int}/quote", quote),
     Route("/@{acct}/{post_id:int}/edit", edit, methods=["GET", "POST"]),

@@ -59,6 +59,24 @@
     }
   });
 
+  // htmx keeps focus on a swapped element with the same id; an action chosen from a menu
+  // returns focus to the menu's button, so keyboard users stay where they were.
+  var restoreId = null;
+  document.addEventListener("htmx:beforeRequest", function () {
+    var active = document.activeElement;
+    var menu = active && active.closest ? active.closest("details.menu") : null;
+    var target = menu ? menu.querySelector("summary") : active;
+    restoreId = target && target.id ? target.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var active = document.activeElement;
+    if (restoreId && (!active || active === document.body)) {
+      var again = document.getElementById(restoreId);
+      if (again) again.focus();
+    }
+    restoreId = null;
+  });
+
   // An htmx action that failed (a 4xx page) shows its message instead of silently doing nothing.
   document.addEventListener("htmx:responseError", function (event) {
     var page = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html");
