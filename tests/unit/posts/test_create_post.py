@@ -260,3 +260,27 @@ async def test_a_bad_language_code_is_refused(runtime: Runtime, members: Members
         await write(runtime, alice, "hola", language="not a language!")
     assert caught.value.field == "language"
     assert (await write(runtime, alice, "olá", language="pt-BR")).language == "pt-BR"
+
+
+async def test_a_known_remote_account_is_mentioned_whatever_the_case_of_its_domain(
+    runtime: Runtime, members: Members
+) -> None:
+    alice = await member(members, "alice")
+    async with runtime.db.transaction() as session:
+        remote = Account(
+            username="Carol",
+            username_lower="carol",
+            domain="remote.example",
+            uri="https://remote.example/users/carol",
+            url="https://remote.example/@carol",
+            fields=[],
+            also_known_as=[],
+        )
+        session.add(remote)
+    post = await write(runtime, alice, "hi @carol@Remote.Example and @carol")
+    async with runtime.db.reader() as session:
+        mentioned = (
+            await session.scalars(select(Mention.account_id).where(Mention.post_id == post.id))
+        ).all()
+    assert mentioned == [remote.id]  # there is no local carol
+    assert 'href="https://remote.example/@carol"' in post.content_html

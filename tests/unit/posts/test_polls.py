@@ -14,6 +14,7 @@ from parley.domain.posts import polls
 from parley.domain.posts.models import Poll, PollVote, Post, Visibility
 from parley.domain.posts.polls import CLOSE_POLL_JOB, PollSpec
 from parley.domain.posts.service import delete_post
+from parley.domain.posts.views import hydrate
 from parley.jobs.models import Job, JobState
 from parley.runtime import Runtime
 from tests.conftest import Members
@@ -210,3 +211,27 @@ async def test_the_close_poll_job_of_a_deleted_post_does_nothing(
     assert job.state == JobState.DONE
     assert await count(runtime, Notification) == 0
     assert await reload(runtime, Poll, poll.id) is None
+
+
+async def test_hidden_totals_are_hidden_from_all_but_the_author_until_the_poll_ends(
+    runtime: Runtime, members: Members
+) -> None:
+    alice = await member(members, "alice")
+    bob = await member(members, "bob")
+    spec = PollSpec(["a", "b"], DAY, multiple=False, hide_totals=True)
+    post = await write(runtime, alice, "secret ballot", poll=spec)
+    poll = await _poll_of(runtime, post)
+    assert poll.hide_totals
+    async with runtime.db.reader() as session:
+        [as_bob] = await hydrate(session, bob.id, [post])
+        [as_alice] = await hydrate(session, alice.id, [post])
+    assert as_bob.poll is not None
+    assert as_bob.poll.totals_hidden
+    assert as_alice.poll is not None
+    assert not as_alice.poll.totals_hidden
+    await _end_now(runtime, poll)
+    async with runtime.db.reader() as session:
+        [ended] = await hydrate(session, bob.id, [post])
+    assert ended.poll is not None
+    assert ended.poll.expired
+    assert not ended.poll.totals_hidden

@@ -143,6 +143,8 @@ class Poll(IdMixin, Base):
     # [{"title": str, "votes_count": int}]
     options: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     multiple: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Totals stay hidden from everyone but the author until the poll ends.
+    hide_totals: Mapped[bool] = mapped_column(Boolean, default=False)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     votes_count: Mapped[int] = mapped_column(BigInteger, default=0)
     voters_count: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -63,6 +63,7 @@ async def add_poll(session: AsyncSession, *, post: Post, spec: PollSpec) -> Poll
         post_id=post.id,
         options=[{"title": title, "votes_count": 0} for title in spec.options],
         multiple=spec.multiple,
+        hide_totals=spec.hide_totals,
         expires_at=expires_at,
     )
     session.add(poll)

@@ -58,19 +58,20 @@ async def render_member_text(session: AsyncSession, ctx: DomainContext, text: st
 async def mentioned_accounts(
     session: AsyncSession, ctx: DomainContext, formatted: Formatted
 ) -> list[Account]:
-    """The Account rows behind a rendering's mentions, in order."""
+    """The Account rows behind a rendering's mentions, in order (one query, not one each)."""
     if not formatted.mentions:
         return []
-    accts = [m.acct for m in formatted.mentions]
-    found: list[Account] = []
-    for acct in accts:
-        username, _, domain = acct.partition("@")
-        account = await session.scalar(
-            select(Account).where(
-                Account.username_lower == username.lower(),
-                Account.domain.is_(None) if not domain else Account.domain == domain,
-            )
-        )
-        if account is not None:
-            found.append(account)
-    return found
+    wanted: list[tuple[str, str | None]] = []
+    for mention in formatted.mentions:
+        username, _, domain = mention.acct.partition("@")
+        wanted.append((username.lower(), domain.lower() or None))
+    local = [user for user, domain in wanted if domain is None]
+    remote = [(user, domain) for user, domain in wanted if domain is not None]
+    conditions: list[ColumnElement[bool]] = []
+    if local:
+        conditions.append(Account.username_lower.in_(local) & Account.domain.is_(None))
+    if remote:
+        conditions.append(tuple_(Account.username_lower, Account.domain).in_(remote))
+    rows = await session.scalars(select(Account).where(or_(*conditions)))
+    found = {(account.username_lower, account.domain): account for account in rows}
+    return [found[key] for key in wanted if key in found]

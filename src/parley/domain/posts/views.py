@@ -32,6 +32,7 @@ class PollView:
     poll: Poll
     expired: bool
     own_choices: list[int] = field(default_factory=list)  # the viewer's votes
+    totals_hidden: bool = False  # hide_totals, for anyone but the author until it ends
 
     @property
     def voted(self) -> bool:
@@ -77,6 +78,7 @@ class _Loaded:
     choices: dict[int, list[int]] = field(default_factory=dict)
     flags: dict[str, set[int]] = field(default_factory=dict)
     visible_quotes: set[int] = field(default_factory=set)
+    viewer_id: int | None = None
 
 
 async def hydrate(
@@ -85,7 +87,7 @@ async def hydrate(
     """PostViews for `posts` (already filtered for the viewer), in the same order."""
     if not posts:
         return []
-    loaded = _Loaded(posts={post.id: post for post in posts})
+    loaded = _Loaded(posts={post.id: post for post in posts}, viewer_id=viewer_id)
     echoed = {p.echo_of_id for p in posts if p.echo_of_id is not None} - loaded.posts.keys()
     await _load_posts(session, loaded, echoed)
     # Quotes of the page's posts and of echoed originals, one level deep.
@@ -214,7 +216,8 @@ def _view(loaded: _Loaded, post: Post, *, depth: int) -> PostView:
     poll = loaded.polls.get(post.id)
     if poll is not None:
         expired = poll.expires_at is not None and poll.expires_at <= utcnow()
-        view.poll = PollView(poll, expired, loaded.choices.get(post.id, []))
+        hidden = poll.hide_totals and not expired and loaded.viewer_id != post.account_id
+        view.poll = PollView(poll, expired, loaded.choices.get(post.id, []), hidden)
     if post.echo_of_id is not None and post.echo_of_id in loaded.posts:
         view.echo_of = _view(loaded, loaded.posts[post.echo_of_id], depth=depth)
     # Quotes are shown one level deep, as Mastodon does.

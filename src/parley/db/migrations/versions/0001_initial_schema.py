@@ -654,6 +654,7 @@ def upgrade() -> None:
         sa.Column("post_id", sa.BigInteger(), nullable=False),
         sa.Column("options", sa.JSON(), nullable=False),
         sa.Column("multiple", sa.Boolean(), nullable=False),
+        sa.Column("hide_totals", sa.Boolean(), nullable=False),
         sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("votes_count", sa.BigInteger(), nullable=False),
         sa.Column("voters_count", sa.BigInteger(), nullable=False),
