@@ -4,7 +4,7 @@ import pytest
 
 from parley.domain.errors import NotFound
 from parley.domain.posts import queries
-from parley.domain.posts.models import Visibility
+from parley.domain.posts.models import Post, Visibility
 from parley.runtime import Runtime
 from tests.conftest import Members
 from tests.unit.posts.factories import block, echo, follow, ids, member, mute, write
@@ -100,3 +100,21 @@ async def test_an_invisible_post_is_not_found_and_so_is_its_thread(
             await queries.list_edits(session, viewer_id=bob.id, post_id=secret.id)
         own = await queries.get_visible_post(session, viewer_id=alice.id, post_id=secret.id)
     assert own.id == secret.id
+
+
+async def test_ancestors_outside_the_thread_are_still_found(
+    runtime: Runtime, members: Members
+) -> None:
+    alice = await member(members, "alice")
+    root = await write(runtime, alice, "root")
+    middle = await write(runtime, alice, "middle", in_reply_to_id=root.id)
+    leaf = await write(runtime, alice, "leaf", in_reply_to_id=middle.id)
+    async with runtime.db.transaction() as session:
+        # As when a remote reply arrived before its parent: it started its own thread.
+        for post_id in (middle.id, leaf.id):
+            stored = await session.get(Post, post_id)
+            assert stored is not None
+            stored.thread_id = middle.id
+    async with runtime.db.reader() as session:
+        thread = await queries.get_thread(session, viewer_id=None, post_id=leaf.id)
+    assert ids(thread.ancestors) == [root.id, middle.id]

@@ -15,6 +15,7 @@ from parley.domain.posts.visibility import can_see, visible_to
 from parley.domain.relationships.models import Block, Mute
 
 MAX_THREAD_POSTS = 4096  # a conversation bigger than this is shown in part
+MAX_OUTSIDE_ANCESTORS = 20
 NOT_FOUND = "Record not found"
 
 
@@ -123,12 +124,26 @@ async def get_thread(session: AsyncSession, *, viewer_id: int | None, post_id: i
     ancestors: list[Post] = []
     seen = {post.id}
     cursor = post.in_reply_to_id
+    outside = 0
     while cursor is not None and cursor not in seen:
         seen.add(cursor)
-        ancestor = shown(cursor)
+        if cursor in parent_of:
+            ancestor = shown(cursor)
+            cursor = parent_of[cursor]
+        elif outside < MAX_OUTSIDE_ANCESTORS:
+            # A parent outside the thread (a remote reply stored before its parent was):
+            # followed one by one, a few levels at most.
+            outside += 1
+            ancestor = await session.get(Post, cursor)
+            if ancestor is None:
+                break
+            cursor = ancestor.in_reply_to_id
+            if ancestor.account_id in hidden or not await can_see(session, viewer_id, ancestor):
+                ancestor = None
+        else:
+            break
         if ancestor is not None:
             ancestors.append(ancestor)
-        cursor = parent_of.get(cursor)
     ancestors.reverse()
 
     descendants: list[Post] = []
