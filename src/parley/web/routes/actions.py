@@ -51,8 +51,9 @@ async def act(request: Request) -> Response:
             )
         else:
             await SIMPLE[name](session, actor=viewer.account, post_id=post_id)
+    # The stream entry the action came from ("123" or "pin123"): its anchor and DOM ids.
+    entry = "".join(c for c in forms.text(form, "entry") if c.isalnum())[:40]
     if not is_htmx(request):
-        entry = forms.text(form, "entry")
         return RedirectResponse(f"{back}#post-{entry}" if entry else back, status_code=303)
     async with runtime.db.reader() as session:
         post = await posts.get_visible_post(session, viewer_id=viewer.account.id, post_id=post_id)
@@ -60,7 +61,7 @@ async def act(request: Request) -> Response:
     return await render(
         request,
         "posts/_actions.html",
-        {"view": view.shown, "entry_id": forms.text(form, "entry") or post_id, "back_to": back},
+        {"view": view.shown, "entry_id": entry or post_id, "back_to": back},
     )
 
 
