@@ -26,6 +26,7 @@ from parley.domain.errors import Forbidden, Invalid, NotFound
 from parley.domain.events import Event, record
 from parley.domain.interactions.models import Bookmark, Pin, Upvote
 from parley.domain.notifications.models import Marker, Notification
+from parley.domain.oauth.models import IdempotencyKey, OAuthAccessToken, OAuthAuthorizationCode
 from parley.domain.posts.counting import not_below_zero
 from parley.domain.posts.models import Poll, PollVote, Post
 from parley.domain.relationships.models import Block, Follow, FollowRequest, Mute
@@ -70,6 +71,10 @@ async def delete_account(
         delete(Marker).where(Marker.account_id == me),
         delete(Post).where(Post.account_id == me),
         delete(WebSession).where(WebSession.user_id == user.id),
+        # Apps lose access with the account (tokens, pending codes, replay keys).
+        delete(OAuthAccessToken).where(OAuthAccessToken.account_id == me),
+        delete(OAuthAuthorizationCode).where(OAuthAuthorizationCode.account_id == me),
+        delete(IdempotencyKey).where(IdempotencyKey.account_id == me),
         delete(PasswordReset).where(PasswordReset.user_id == user.id),
         delete(User).where(User.id == user.id),
     ]
