@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from parley.mastodon import entities, placeholders
 from parley.mastodon.errors import HANDLERS
 from parley.mastodon.routes import ROUTES
+from parley.mastodon.streaming.routes import streaming_routes
 from parley.runtime import Runtime
 
 # Everything under these paths belongs to this adapter; the rest goes to the web UI.
@@ -81,6 +82,7 @@ def mastodon_routes(runtime: Runtime) -> list[BaseRoute]:
     """Top-level routes handing this adapter's paths, unchanged, to its sub-application."""
     api = build_mastodon_app(runtime)
     return [
+        *streaming_routes(runtime),  # before `/api/...`: it also takes WebSocket connections
         Route("/api/{rest:path}", api, methods=None),
         *(Route(path, api, methods=None) for path in OWN_PATHS),
     ]

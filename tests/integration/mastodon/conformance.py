@@ -43,10 +43,6 @@ PARLEY_DEVIATIONS: dict[str, Rule] = {
     "no-vapid-key-without-push": lambda schema, _ctx, e: (
         schema in ("Application", "CredentialApplication") and _missing(e, "vapid_key")
     ),
-    # No streaming API yet: its URL is not advertised.
-    "no-streaming-url-without-streaming": lambda schema, _ctx, e: (
-        schema == "V1Instance" and _missing(e, "streaming_api") and list(e.path) == ["urls"]
-    ),
     # No contact address configured: "" exactly as Mastodon sends it, rather than an invented one.
     "unset-contact-email-is-empty": lambda schema, _ctx, e: (
         schema in ("Instance", "V1Instance")

@@ -17,13 +17,13 @@ async def test_instance_documents_match_the_spec_and_advertise_no_missing_featur
     v2 = (await client.get("/api/v2/instance")).json()
     assert_conforms(v2, "Instance")
     assert v2["configuration"]["statuses"]["max_characters"] == 1000
-    assert "streaming" not in v2["configuration"]["urls"]
+    assert v2["configuration"]["urls"]["streaming"] == "wss://parley.test"
     assert "vapid" not in v2["configuration"]
     assert v2["api_versions"]["mastodon"] >= 1
     assert v2["registrations"]["enabled"] is True
     v1 = (await client.get("/api/v1/instance")).json()
     assert_conforms(v1, "V1Instance")
-    assert v1["urls"] == {}
+    assert v1["urls"] == {"streaming_api": "wss://parley.test"}
     assert (await client.get("/api/v1/custom_emojis")).json() == []
     rules = (await client.get("/api/v1/instance/rules")).json()
     assert_conforms(rules, "Rule[]")

@@ -1,7 +1,8 @@
 """The instance documents (v1 and v2), rules, custom emojis.
 
-Only what Parley has is advertised: no streaming URL, no VAPID key, no media types, no
-translation; apps switch those features off instead of failing on them.
+Only what Parley has is advertised: no VAPID key, no media types, no translation; apps
+switch those features off instead of failing on them. The streaming URL is the instance's
+own origin (ws:// or wss://): the same processes serve /api/v1/streaming.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ NO_MEDIA = {
 }
 
 
+def streaming_url(base_url: str) -> str:
+    return "ws" + base_url.removeprefix("http")
+
+
 async def _load(request: Request) -> tuple[InstanceInfo, list[entities.Entity], int]:
     runtime = runtime_of(request)
     async with runtime.db.reader() as session:
@@ -86,7 +91,7 @@ async def instance_v2(request: Request) -> Response:
         "icon": [],
         "languages": ["en"],
         "configuration": {
-            "urls": {"about": f"{base}/about"},
+            "urls": {"streaming": streaming_url(base), "about": f"{base}/about"},
             "accounts": {
                 "max_featured_tags": 0,
                 "max_pinned_statuses": MAX_PINS,
@@ -124,7 +129,7 @@ async def instance_v1(request: Request) -> Response:
         "description": info.description,
         "email": info.contact_email,
         "version": _version(),
-        "urls": {},
+        "urls": {"streaming_api": streaming_url(settings.base_url)},
         # Posts and peer domains are not counted yet; users are.
         "stats": {"user_count": users, "status_count": 0, "domain_count": 0},
         "thumbnail": None,

@@ -1,0 +1,110 @@
+"""One client's streams: what it subscribed to, and the messages it should get.
+
+Messages for a member's own channels were rendered and filtered for them when published.
+Public streams carry posts rendered once for everyone, so each connection drops those that
+involve accounts it blocks, is blocked by or mutes. That set is cached per connection:
+reloaded when a block changes (the `control:<account>` channel) and at most every
+`FILTER_TTL` seconds otherwise (mutes have no event).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import anyio
+import orjson
+
+from parley.db.engine import Database
+from parley.domain.relationships.queries import excluded_account_ids
+from parley.infra.pubsub import Broker, Subscription
+from parley.mastodon.streaming import channels as ch
+from parley.mastodon.streaming.channels import Stream
+
+FILTER_TTL = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    stream: list[str]
+    event: str
+    payload: str
+
+    def websocket_text(self) -> str:
+        return orjson.dumps(
+            {"stream": self.stream, "event": self.event, "payload": self.payload}
+        ).decode()
+
+    def sse_text(self) -> str:
+        return f"event: {self.event}\ndata: {self.payload}\n\n"
+
+
+class Connection:
+    def __init__(self, db: Database, account_id: int, broker: Broker) -> None:
+        self.db = db
+        self.account_id = account_id
+        self.broker = broker
+        self.subscription: Subscription | None = None
+        self.streams: dict[tuple[str, ...], Stream] = {}
+        self._excluded: frozenset[int] = frozenset()
+        self._loaded_at: float | None = None
+
+    async def start(self) -> None:
+        self.subscription = await self.broker.subscribe([ch.control(self.account_id)])
+
+    async def close(self) -> None:
+        if self.subscription is not None:
+            await self.subscription.close()
+
+    def _subscribed(self) -> Subscription:
+        if self.subscription is None:
+            raise RuntimeError("Connection.start() first")
+        return self.subscription
+
+    async def add(self, stream: Stream) -> None:
+        self.streams[stream.key] = stream
+        await self._subscribed().add(stream.channels)
+
+    async def remove(self, key: tuple[str, ...]) -> None:
+        gone = self.streams.pop(key, None)
+        if gone is None:
+            return
+        still = {c for s in self.streams.values() for c in s.channels}
+        await self._subscribed().remove(set(gone.channels) - still)
+
+    async def receive(self, max_wait: float | None = None) -> list[Event] | None:
+        """The events of the next message (maybe none, after filtering); None if `max_wait`
+        seconds passed first. Only the wait is bounded, so no message is lost to it.
+
+        Raises `Overflow` when the client fell too far behind.
+        """
+        item: tuple[str, bytes] | None = None
+        with anyio.move_on_after(max_wait):
+            item = await anext(self._subscribed())
+        return None if item is None else await self._events(*item)
+
+    async def _events(self, channel: str, raw: bytes) -> list[Event]:
+        if channel == ch.control(self.account_id):
+            self._loaded_at = None
+            return []
+        message = orjson.loads(raw)
+        events = []
+        for stream in list(self.streams.values()):
+            if channel not in stream.channels:
+                continue
+            if stream.filtered and await self._hides(message.get("accounts") or []):
+                continue
+            events.append(Event(list(stream.key), message["event"], message["payload"]))
+        return events
+
+    async def _hides(self, accounts: list[int]) -> bool:
+        now = time.monotonic()
+        if self._loaded_at is None or now - self._loaded_at > FILTER_TTL:
+            async with self.db.reader() as session:
+                rows = await session.scalars(excluded_account_ids(self.account_id))
+                # Typed as rows of tuples (the SQLAlchemy 2.0 spelling); they are ids.
+                self._excluded = frozenset(cast(Sequence[int], rows.all()))
+            self._loaded_at = now
+        return any(a in self._excluded for a in accounts)
