@@ -8,14 +8,14 @@ which is how clients fill a gap; `since_id` returns the newest items above it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVarTuple, Unpack
 
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from parley.domain.errors import Invalid
 
-T = TypeVar("T", bound=tuple[Any, ...])
+Ts = TypeVarTuple("Ts")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 
@@ -62,7 +62,9 @@ class PageRequest:
             limit=max(1, min(size, max_limit)),
         )
 
-    def apply(self, stmt: Select[T], key: InstrumentedAttribute[int]) -> Select[T]:
+    def apply(
+        self, stmt: Select[Unpack[Ts]], key: InstrumentedAttribute[int]
+    ) -> Select[Unpack[Ts]]:
         """Restrict and order `stmt` by `key` for this page (reverse with `reverse_if_min`)."""
         if self.max_id is not None:
             stmt = stmt.where(key < self.max_id)

@@ -58,7 +58,7 @@ async def list_notifications(
     if exclude_types:
         stmt = stmt.where(Notification.type.not_in(exclude_types))
     # PageRequest.apply is typed for SQLAlchemy 2.0's Select[tuple[...]]; 2.1's is variadic.
-    paged: Select[Notification] = page.apply(stmt, Notification.id)  # type: ignore[type-var]
+    paged: Select[Notification] = page.apply(stmt, Notification.id)
     rows = await session.scalars(paged)
     return page.newest_first(list(rows.all()))
 

@@ -183,7 +183,7 @@ async def _account_page(
 ) -> list[tuple[int, Account]]:
     stmt = stmt.where(Account.suspended_at.is_(None))
     # PageRequest.apply is typed for SQLAlchemy 2.0's Select[tuple[...]]; 2.1's is variadic.
-    paged: Select[int, Account] = page.apply(stmt, key)  # type: ignore[arg-type,assignment]
+    paged: Select[int, Account] = page.apply(stmt, key)
     rows = (await session.execute(paged)).all()
     return page.newest_first([(cursor, account) for cursor, account in rows])
 

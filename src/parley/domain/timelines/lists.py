@@ -61,7 +61,7 @@ async def list_members(
         .where(ListMember.list_id == list_id, Account.suspended_at.is_(None))
     )
     # PageRequest.apply is typed for SQLAlchemy 2.0's Select[tuple[...]]; 2.1's is variadic.
-    paged: Select[int, Account] = page.apply(stmt, ListMember.account_id)  # type: ignore[arg-type,assignment]
+    paged: Select[int, Account] = page.apply(stmt, ListMember.account_id)
     rows = (await session.execute(paged)).all()
     return page.newest_first([(cursor, account) for cursor, account in rows])
 

@@ -99,7 +99,7 @@ async def _posts(
     session: AsyncSession, stmt: Select[Post], page: PageRequest, key: InstrumentedAttribute[int]
 ) -> list[Post]:
     # PageRequest.apply is typed for SQLAlchemy 2.0's Select[tuple[...]]; 2.1's is variadic.
-    paged: Select[Post] = page.apply(stmt, key)  # type: ignore[type-var]
+    paged: Select[Post] = page.apply(stmt, key)
     rows = await session.scalars(paged)
     return page.newest_first(list(rows.all()))
 
@@ -110,7 +110,7 @@ async def _saved(
     page: PageRequest,
     key: InstrumentedAttribute[int],
 ) -> list[tuple[int, Post]]:
-    paged: Select[int, Post] = page.apply(stmt, key)  # type: ignore[arg-type,assignment]
+    paged: Select[int, Post] = page.apply(stmt, key)
     rows = (await session.execute(paged)).all()
     return page.newest_first([(cursor, post) for cursor, post in rows])
 
