@@ -8,7 +8,7 @@ which is how clients fill a gap; `since_id` returns the newest items above it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVarTuple, Unpack
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
@@ -63,8 +63,8 @@ class PageRequest:
         )
 
     def apply(
-        self, stmt: Select[Unpack[Ts]], key: InstrumentedAttribute[int]
-    ) -> Select[Unpack[Ts]]:
+        self, stmt: Select[*Ts], key: InstrumentedAttribute[int]
+    ) -> Select[*Ts]:
         """Restrict and order `stmt` by `key` for this page (reverse with `reverse_if_min`)."""
         if self.max_id is not None:
             stmt = stmt.where(key < self.max_id)
