@@ -62,9 +62,7 @@ class PageRequest:
             limit=max(1, min(size, max_limit)),
         )
 
-    def apply(
-        self, stmt: Select[*Ts], key: InstrumentedAttribute[int]
-    ) -> Select[*Ts]:
+    def apply(self, stmt: Select[*Ts], key: InstrumentedAttribute[int]) -> Select[*Ts]:
         """Restrict and order `stmt` by `key` for this page (reverse with `reverse_if_min`)."""
         if self.max_id is not None:
             stmt = stmt.where(key < self.max_id)
