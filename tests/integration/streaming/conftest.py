@@ -118,12 +118,16 @@ class Live:
         assert broker is not None
         return broker
 
-    async def until_listening(self, channel: str) -> None:
-        """Wait until this server's process subscribes to `channel` (a client's stream is up)."""
+    def local_channels(self) -> set[str]:
+        """The channels this server's process has subscribers for."""
         broker = self.broker
         assert isinstance(broker, MemoryBroker | RedisBroker)
+        return set(broker.hub.subscribers)
+
+    async def until_listening(self, channel: str) -> None:
+        """Wait until this server's process subscribes to `channel` (a client's stream is up)."""
         deadline = time.monotonic() + WAIT
-        while channel not in broker.hub.subscribers:
+        while channel not in self.local_channels():
             assert time.monotonic() < deadline, f"nobody subscribed to {channel}"
             await asyncio.sleep(0.02)
 
@@ -144,12 +148,28 @@ async def settle(runtime: Runtime) -> None:
         await asyncio.sleep(0.05)
 
 
-def start_live(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Live:
-    app = streaming_app(settings, monkeypatch)
+def start_live(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    port: int | None = None,
+    worker: bool = True,
+) -> Live:
+    """A server for `settings` on its domain's port (or `port`: one more web process)."""
+    app = streaming_app(settings, monkeypatch, worker=worker)
     runtime: Runtime = app.state.runtime
-    host, port = settings.domain.split(":")
+    host, domain_port = settings.domain.split(":")
+    port = port or int(domain_port)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=int(port), log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            # Open event streams never end by themselves.
+            timeout_graceful_shutdown=2,
+        )
     )
 
     async def serve() -> None:
@@ -166,7 +186,7 @@ def start_live(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Live:
     while not server.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.02)
-    return Live(f"http://{settings.domain}", runtime, server, thread)
+    return Live(f"http://{host}:{port}", runtime, server, thread)
 
 
 def stop_live(live: Live) -> None:
