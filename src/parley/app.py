@@ -20,6 +20,7 @@ from parley.config import Settings
 from parley.db.engine import Database
 from parley.domain.context import DomainContext
 from parley.domain.events import JOB_PREFIX
+from parley.domain.media.jobs import media_handlers
 from parley.jobs.handlers import build_handlers
 from parley.jobs.worker import Worker
 from parley.mastodon.app import mastodon_routes
@@ -46,7 +47,7 @@ def assemble(settings: Settings) -> tuple[Runtime, Federation]:
         settings,
         db,
         listeners={"federation": outbox.build_listeners(federation)},
-        extra=federation_jobs,
+        extra={**federation_jobs, **media_handlers(settings, db)},
     )
     return runtime, federation
 

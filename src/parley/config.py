@@ -40,6 +40,17 @@ class Settings(BaseSettings):
     # The web UI refuses to set cookies without Secure over https; tests run over http.
     cookie_secure: bool | None = None
     max_post_chars_default: int = Field(default=1000, ge=1, le=100_000)
+    # Media uploads: byte limits, and S3-compatible storage instead of media_dir when a
+    # bucket is set (media_base_url: the public address files are served from, if not /media).
+    media_max_image_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+    media_max_video_bytes: int = Field(default=99 * 1024 * 1024, ge=1)
+    media_remote_max_bytes: int = Field(default=40 * 1024 * 1024, ge=1)
+    media_base_url: str | None = None
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
 
     @field_validator("domain")
     @classmethod

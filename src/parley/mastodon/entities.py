@@ -12,6 +12,7 @@ from typing import Any
 
 from parley.domain.accounts.models import Account, Role, User
 from parley.domain.instance.models import Rule
+from parley.domain.media.models import MediaAttachment, MediaState
 from parley.domain.notifications.models import Marker, Notification, NotificationType
 from parley.domain.oauth.models import OAuthApplication
 from parley.domain.oauth.service import IssuedToken
@@ -222,7 +223,7 @@ def _own_status(base_url: str, v: PostView, *, signed_in: bool) -> Entity:
         "reblog": None,
         "application": {"name": post.application, "website": None} if post.application else None,
         "account": account(base_url, v.account),
-        "media_attachments": [],
+        "media_attachments": [media_attachment(base_url, m) for m in v.attachments],
         "mentions": [
             {"id": str(m.id), "username": m.username, "acct": m.acct(), "url": m.url or m.uri}
             for m in v.mentions
@@ -237,6 +238,44 @@ def _own_status(base_url: str, v: PostView, *, signed_in: bool) -> Entity:
     elif v.quote_hidden:
         entity["quote"] = {"state": "unauthorized", "quoted_status": None}
     return entity
+
+
+def _meta(width: int | None, height: int | None) -> Entity | None:
+    if not width or not height:
+        return None
+    return {"width": width, "height": height, "size": f"{width}x{height}", "aspect": width / height}
+
+
+def media_attachment(base_url: str, m: MediaAttachment) -> Entity:
+    """A MediaAttachment; `url` is null while processing (clients poll GET until it is set)."""
+    media_base = f"{base_url}/media"
+    if m.remote_url is not None:
+        url: str | None = f"{media_base}/remote/{m.id}"
+        preview: str | None = url
+    elif m.state == MediaState.READY and m.file_key:
+        url = f"{media_base}/{m.file_key}"
+        preview = f"{media_base}/{m.small_key}" if m.small_key else url
+    else:
+        url = preview = None
+    meta: Entity = {"focus": {"x": m.focus_x, "y": m.focus_y}}
+    if (original := _meta(m.width, m.height)) is not None:
+        if m.duration is not None:
+            original["duration"] = m.duration
+        meta["original"] = original
+    if (small := _meta(m.small_width, m.small_height)) is not None:
+        meta["small"] = small
+    return {
+        "id": str(m.id),
+        "type": m.kind,
+        "url": url,
+        "preview_url": preview,
+        "remote_url": m.remote_url,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": meta,
+        "description": m.description or None,
+        "blurhash": m.blurhash,
+    }
 
 
 def status(base_url: str, v: PostView, *, viewer_id: int | None = None) -> Entity:

@@ -26,9 +26,11 @@ LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
 
 
 def check_author(account: Account) -> None:
-    """A suspended account writes nothing (not posts, edits or echoes)."""
+    """A suspended or frozen account writes nothing (posts, edits, echoes, upvotes, follows)."""
     if account.suspended_at is not None:
         raise Forbidden("This account is suspended")
+    if account.frozen_at is not None:
+        raise Forbidden("This account is frozen by the moderators; see Settings > Strikes")
 
 
 async def instance_limits(session: AsyncSession, ctx: DomainContext) -> InstanceInfo:
@@ -37,9 +39,11 @@ async def instance_limits(session: AsyncSession, ctx: DomainContext) -> Instance
     )
 
 
-def check_text(text: str, spoiler_text: str, info: InstanceInfo, *, has_poll: bool) -> None:
-    """Text is required (unless there is a poll) and within the instance's limit."""
-    if not text and not has_poll:
+def check_text(
+    text: str, spoiler_text: str, info: InstanceInfo, *, has_poll: bool, has_media: bool = False
+) -> None:
+    """Text is required (unless there is a poll or media) and within the instance's limit."""
+    if not text and not has_poll and not has_media:
         raise Invalid("text", "Text can't be blank")
     if len(spoiler_text) > MAX_SPOILER_CHARS:
         raise Invalid("spoiler_text", f"Content warning is at most {MAX_SPOILER_CHARS} characters")

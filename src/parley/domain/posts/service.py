@@ -18,6 +18,8 @@ from parley.domain.accounts.models import Account, Role, User
 from parley.domain.context import DomainContext
 from parley.domain.errors import Forbidden, Invalid, NotFound
 from parley.domain.events import Event, record
+from parley.domain.media.models import MediaAttachment
+from parley.domain.media.service import attach_media
 from parley.domain.notifications.models import NotificationType
 from parley.domain.notifications.service import notify
 from parley.domain.posts.content import (
@@ -61,6 +63,8 @@ async def create_post(
     application: str | None = None,
     uri: str | None = None,
     url: str | None = None,
+    media_ids: list[int] | None = None,
+    allow_processing_media: bool = False,
 ) -> Post:
     """Write a post (a reply when `in_reply_to_id`, a quote when `quote_of_id`).
 
@@ -71,7 +75,7 @@ async def create_post(
     text, spoiler_text = text.strip(), spoiler_text.strip()
     if poll is not None:
         poll = check_poll(poll, info)
-    check_text(text, spoiler_text, info, has_poll=poll is not None)
+    check_text(text, spoiler_text, info, has_poll=poll is not None, has_media=bool(media_ids))
     language = check_language(language)
     preferences = await session.scalar(select(User).where(User.account_id == author.id))
     if visibility is None:
@@ -123,6 +127,15 @@ async def create_post(
     await replace_mentions_and_tags(session, post=post, formatted=formatted, mentioned=mentioned)
     if poll is not None:
         await add_poll(session, post=post, spec=poll)
+    if media_ids:
+        await attach_media(
+            session,
+            account_id=author.id,
+            post_id=post.id,
+            media_ids=media_ids,
+            allow_processing=allow_processing_media,
+        )
+        post.has_media = True
 
     await count_new_post(session, author.id)
     if parent is not None:
@@ -178,6 +191,7 @@ async def edit_post(
     sensitive: bool = False,
     language: str | None = None,
     poll_options: list[str] | None = None,
+    media_ids: list[int] | None = None,
 ) -> Post:
     """Change one's post, keeping every version (the original too) in its history.
 
@@ -195,7 +209,15 @@ async def edit_post(
             raise Invalid("poll", "This post has no poll")
         poll_options = check_poll_options(poll_options, info)
     text, spoiler_text = text.strip(), spoiler_text.strip()
-    check_text(text, spoiler_text, info, has_poll=poll is not None)
+    old_media = list(
+        await session.scalars(
+            select(MediaAttachment.id)
+            .where(MediaAttachment.post_id == post.id)
+            .order_by(MediaAttachment.position)
+        )
+    )
+    new_media = old_media if media_ids is None else list(dict.fromkeys(media_ids))
+    check_text(text, spoiler_text, info, has_poll=poll is not None, has_media=bool(new_media))
     language = check_language(language) or post.language
     sensitive = sensitive or bool(spoiler_text)
     old_options = None if poll is None else [option["title"] for option in poll.options]
@@ -206,7 +228,7 @@ async def edit_post(
         post.sensitive,
         post.language,
         old_options,
-    ):
+    ) and new_media == old_media:
         return post
 
     first_edit = await session.scalar(select(PostEdit.id).where(PostEdit.post_id == post.id))
@@ -224,6 +246,9 @@ async def edit_post(
     post.edited_at = utcnow()
     if poll is not None and new_options is not None and new_options != old_options:
         await replace_poll_options(session, poll=poll, options=new_options)
+    if new_media != old_media:
+        await attach_media(session, account_id=editor.id, post_id=post.id, media_ids=new_media)
+        post.has_media = bool(new_media)
     await replace_mentions_and_tags(session, post=post, formatted=formatted, mentioned=mentioned)
     session.add(_version(post, new_options, at=post.edited_at))
     await session.flush()

@@ -1,7 +1,7 @@
 """The read model every adapter renders posts from, built for a whole page at once.
 
 `hydrate` loads what a page of posts needs (authors, echoed originals, quotes, mentions,
-tags, polls, the viewer's own upvotes, echoes, bookmarks, pins, mutes) with a fixed number
+tags, polls, media, the viewer's own upvotes, echoes, bookmarks, pins, mutes) with a fixed number
 of `IN (...)` queries, whatever the number of posts: no query per post.
 """
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.db.base import utcnow
 from parley.domain.accounts.models import Account
 from parley.domain.interactions.models import Bookmark, Pin, Upvote
+from parley.domain.media.models import MediaAttachment
 from parley.domain.posts.models import Mention, Poll, PollVote, Post, PostTag, Tag
 from parley.domain.posts.visibility import visible_to
 from parley.domain.relationships.models import Mute
@@ -51,6 +52,7 @@ class PostView:
     mentions: list[Account] = field(default_factory=list)
     tags: list[TagView] = field(default_factory=list)
     poll: PollView | None = None
+    attachments: list[MediaAttachment] = field(default_factory=list)
     reply_to_account: Account | None = None  # for "replying to @x"
     upvoted: bool = False
     echoed: bool = False
@@ -75,6 +77,7 @@ class _Loaded:
     mentions: dict[int, list[int]] = field(default_factory=dict)
     tags: dict[int, list[TagView]] = field(default_factory=dict)
     polls: dict[int, Poll] = field(default_factory=dict)
+    media: dict[int, list[MediaAttachment]] = field(default_factory=dict)
     choices: dict[int, list[int]] = field(default_factory=dict)
     flags: dict[str, set[int]] = field(default_factory=dict)
     visible_quotes: set[int] = field(default_factory=set)
@@ -102,6 +105,7 @@ async def hydrate(
     await _load_accounts(session, loaded)
     await _load_tags(session, loaded, ids)
     await _load_polls(session, loaded, viewer_id)
+    await _load_media(session, loaded)
     await _load_flags(session, loaded, viewer_id, ids)
     return [_view(loaded, post, depth=0) for post in posts]
 
@@ -160,6 +164,20 @@ async def _load_polls(session: AsyncSession, loaded: _Loaded, viewer_id: int | N
         loaded.choices.setdefault(by_poll[poll_id], []).append(choice)
 
 
+async def _load_media(session: AsyncSession, loaded: _Loaded) -> None:
+    with_media = [p.id for p in loaded.posts.values() if p.has_media]
+    if not with_media:
+        return
+    rows = await session.scalars(
+        select(MediaAttachment)
+        .where(MediaAttachment.post_id.in_(with_media))
+        .order_by(MediaAttachment.post_id, MediaAttachment.position)
+    )
+    for media in rows:
+        if media.post_id is not None:
+            loaded.media.setdefault(media.post_id, []).append(media)
+
+
 async def _load_flags(
     session: AsyncSession, loaded: _Loaded, viewer_id: int | None, ids: list[int]
 ) -> None:
@@ -202,6 +220,7 @@ def _view(loaded: _Loaded, post: Post, *, depth: int) -> PostView:
             loaded.accounts[a] for a in loaded.mentions.get(post.id, []) if a in loaded.accounts
         ],
         tags=loaded.tags.get(post.id, []),
+        attachments=loaded.media.get(post.id, []),
         reply_to_account=(
             None
             if post.in_reply_to_account_id is None

@@ -11,6 +11,7 @@ from parley.mastodon.routes import (
     instance,
     interactions,
     lists,
+    media,
     notifications,
     oauth,
     relationships,
@@ -32,4 +33,5 @@ ROUTES: list[BaseRoute] = [
     *grouped_notifications.routes,
     *notifications.routes,
     *search.routes,
+    *media.routes,
 ]

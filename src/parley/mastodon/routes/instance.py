@@ -1,6 +1,6 @@
 """The instance documents (v1 and v2), rules, custom emojis.
 
-Only what Parley has is advertised: no VAPID key, no media types, no translation; apps
+Only what Parley has is advertised: no VAPID key, video types only with ffmpeg, no translation; apps
 switch those features off instead of failing on them. The streaming URL is the instance's
 own origin (ws:// or wss://): the same processes serve /api/v1/streaming.
 """
@@ -14,11 +14,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from parley import __version__ as parley_version
+from parley.config import Settings
 from parley.domain.accounts import service as account_rules
 from parley.domain.accounts.queries import count_local_accounts
 from parley.domain.instance.service import InstanceInfo, RegistrationMode, get_instance_info
 from parley.domain.instance.service import list_rules as domain_rules
 from parley.domain.interactions.service import MAX_PINS
+from parley.domain.media.models import MAX_DESCRIPTION
+from parley.domain.media.processing import IMAGE_TYPES, MAX_PIXELS, VIDEO_TYPES, have_ffmpeg
+from parley.domain.media.service import MAX_ATTACHMENTS
 from parley.mastodon import entities
 from parley.mastodon.auth import runtime_of
 from parley.mastodon.responses import json_response
@@ -43,14 +47,15 @@ def _polls(info: InstanceInfo) -> dict[str, int]:
     }
 
 
-NO_MEDIA = {
-    "supported_mime_types": [],
-    "image_size_limit": 0,
-    "image_matrix_limit": 0,
-    "video_size_limit": 0,
-    "video_frame_rate_limit": 0,
-    "video_matrix_limit": 0,
-}
+def _media(settings: Settings) -> dict[str, Any]:
+    return {
+        "supported_mime_types": [*IMAGE_TYPES, *(VIDEO_TYPES if have_ffmpeg() else ())],
+        "image_size_limit": settings.media_max_image_bytes,
+        "image_matrix_limit": MAX_PIXELS,
+        "video_size_limit": settings.media_max_video_bytes if have_ffmpeg() else 0,
+        "video_frame_rate_limit": 120,
+        "video_matrix_limit": 1920 * 1920,
+    }
 
 
 def streaming_url(base_url: str) -> str:
@@ -71,7 +76,7 @@ async def _load(request: Request) -> tuple[InstanceInfo, list[entities.Entity], 
 def _statuses(info: InstanceInfo) -> dict[str, int]:
     return {
         "max_characters": info.max_post_chars,
-        "max_media_attachments": 0,
+        "max_media_attachments": MAX_ATTACHMENTS,
         "characters_reserved_per_url": 23,
     }
 
@@ -102,7 +107,7 @@ async def instance_v2(request: Request) -> Response:
                 "profile_field_value_limit": account_rules.MAX_FIELD_VALUE,
             },
             "statuses": _statuses(info),
-            "media_attachments": {**NO_MEDIA, "description_limit": 0},
+            "media_attachments": {**_media(settings), "description_limit": MAX_DESCRIPTION},
             "polls": _polls(info),
             "translation": {"enabled": False},
         },
@@ -141,7 +146,7 @@ async def instance_v1(request: Request) -> Response:
         "configuration": {
             "accounts": {"max_featured_tags": 0},
             "statuses": _statuses(info),
-            "media_attachments": NO_MEDIA,
+            "media_attachments": _media(settings),
             "polls": _polls(info),
         },
         "contact_account": None,

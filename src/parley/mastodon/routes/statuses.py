@@ -38,10 +38,15 @@ def _poll(params: Params) -> PollSpec | None:
     )
 
 
+def _media_ids(params: Params) -> list[int]:
+    ids = params.strings("media_ids")
+    if any(not i.isdigit() or len(i) > 19 for i in ids):
+        raise Invalid("media_ids", "media_ids must be a list of media IDs")
+    return [int(i) for i in ids]
+
+
 def _unsupported(params: Params) -> None:
-    # Refused rather than dropped: a client must not believe media or a schedule were kept.
-    if params.strings("media_ids"):
-        raise Invalid("media_ids", "Media attachments are not supported on this server")
+    # Refused rather than dropped: a client must not believe a schedule was kept.
     if params.has("scheduled_at"):
         raise Invalid("scheduled_at", "Scheduled posts are not supported on this server")
 
@@ -73,6 +78,7 @@ async def create_status(request: Request) -> Response:
                 quote_of_id=parse_id(quoted) if quoted else None,
                 poll=_poll(params),
                 application=member.grant.application.name,
+                media_ids=_media_ids(params),
             )
             await idempotency.remember_key(session, account_id=author.id, key=key, post_id=post.id)
         entity = await render_status(session, runtime.settings.base_url, member.id, post)
@@ -142,6 +148,7 @@ async def edit_status(request: Request) -> Response:
             sensitive=bool(params.boolean("sensitive", False)),
             language=params.string("language") or None,
             poll_options=poll.strings("options") if poll is not None else None,
+            media_ids=_media_ids(params) if params.has("media_ids") else None,
         )
         entity = await render_status(session, runtime.settings.base_url, member.id, post)
     return json_response(entity)

@@ -14,6 +14,7 @@ from parley.web.routes import (
     actions,
     auth,
     lists,
+    media,
     notifications,
     oauth,
     pages,
@@ -43,6 +44,7 @@ def build_web_app(runtime: Runtime) -> Starlette:
             *relationships.routes,
             *notifications.routes,
             *lists.routes,
+            *media.routes,
             # Last: /@{acct}/{tab} would otherwise shadow the other /@ pages.
             *profiles.routes,
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),

@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("last_post_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("suspended_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("silenced_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("frozen_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("fetched_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
@@ -64,6 +65,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
     )
     with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_accounts_silenced_at"), ["silenced_at"], unique=False)
         batch_op.create_index("ix_accounts_uri", ["uri"], unique=True)
         batch_op.create_index(
             "uq_accounts_local_username",
@@ -76,6 +78,45 @@ def upgrade() -> None:
             "uq_accounts_remote_username", ["username_lower", "domain"], unique=True
         )
 
+    op.create_table(
+        "audit_log",
+        sa.Column("actor_id", sa.BigInteger(), nullable=False),
+        sa.Column("actor_acct", sa.String(length=320), nullable=False),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("target_type", sa.String(length=32), nullable=False),
+        sa.Column("target_id", sa.String(length=320), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+    )
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_audit_log_actor_id"), ["actor_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_log_created_at"), ["created_at"], unique=False)
+
+    op.create_table(
+        "domain_blocks",
+        sa.Column("domain", sa.String(length=255), nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=False),
+        sa.Column("reject_media", sa.Boolean(), nullable=False),
+        sa.Column("reject_reports", sa.Boolean(), nullable=False),
+        sa.Column("public_comment", sa.Text(), nullable=False),
+        sa.Column("private_comment", sa.Text(), nullable=False),
+        sa.Column("obfuscate", sa.Boolean(), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_domain_blocks")),
+        sa.UniqueConstraint("domain", name=op.f("uq_domain_blocks_domain")),
+    )
+    op.create_table(
+        "email_domain_blocks",
+        sa.Column("domain", sa.String(length=255), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_email_domain_blocks")),
+        sa.UniqueConstraint("domain", name=op.f("uq_email_domain_blocks_domain")),
+    )
     op.create_table(
         "inbox_activities",
         sa.Column("activity_id", sa.Text(), nullable=False),
@@ -103,6 +144,17 @@ def upgrade() -> None:
         sa.Column("value", sa.JSON(), nullable=False),
         sa.Column("updated_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_instance_settings")),
+    )
+    op.create_table(
+        "ip_blocks",
+        sa.Column("ip", sa.String(length=64), nullable=False),
+        sa.Column("severity", sa.String(length=32), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ip_blocks")),
+        sa.UniqueConstraint("ip", name=op.f("uq_ip_blocks_ip")),
     )
     op.create_table(
         "jobs",
@@ -439,6 +491,59 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "reports",
+        sa.Column("account_id", sa.BigInteger(), nullable=True),
+        sa.Column("target_account_id", sa.BigInteger(), nullable=False),
+        sa.Column("post_ids", sa.JSON(), nullable=False),
+        sa.Column("category", sa.String(length=16), nullable=False),
+        sa.Column("rule_ids", sa.JSON(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("forward", sa.Boolean(), nullable=False),
+        sa.Column("uri", sa.Text(), nullable=True),
+        sa.Column("origin_domain", sa.String(length=255), nullable=True),
+        sa.Column("assigned_account_id", sa.BigInteger(), nullable=True),
+        sa.Column("action_taken_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("action_taken_by_id", sa.BigInteger(), nullable=True),
+        sa.Column("resolution", sa.Text(), nullable=False),
+        sa.Column("escalated_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_reports_account_id_accounts"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["action_taken_by_id"],
+            ["accounts.id"],
+            name=op.f("fk_reports_action_taken_by_id_accounts"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["assigned_account_id"],
+            ["accounts.id"],
+            name=op.f("fk_reports_assigned_account_id_accounts"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_account_id"],
+            ["accounts.id"],
+            name=op.f("fk_reports_target_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reports")),
+        sa.UniqueConstraint("uri", name=op.f("uq_reports_uri")),
+    )
+    with op.batch_alter_table("reports", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reports_account_id"), ["account_id"], unique=False)
+        batch_op.create_index("ix_reports_open", ["action_taken_at", "created_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_reports_target_account_id"), ["target_account_id"], unique=False
+        )
+
+    op.create_table(
         "users",
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
@@ -559,6 +664,52 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_list_members_account_id"), ["account_id"], unique=False
         )
+
+    op.create_table(
+        "media_attachments",
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("post_id", sa.BigInteger(), nullable=True),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("error", sa.String(length=300), nullable=True),
+        sa.Column("incoming_key", sa.String(length=200), nullable=True),
+        sa.Column("file_key", sa.String(length=200), nullable=True),
+        sa.Column("small_key", sa.String(length=200), nullable=True),
+        sa.Column("content_type", sa.String(length=100), nullable=True),
+        sa.Column("size", sa.BigInteger(), nullable=True),
+        sa.Column("width", sa.Integer(), nullable=True),
+        sa.Column("height", sa.Integer(), nullable=True),
+        sa.Column("small_width", sa.Integer(), nullable=True),
+        sa.Column("small_height", sa.Integer(), nullable=True),
+        sa.Column("duration", sa.Float(), nullable=True),
+        sa.Column("blurhash", sa.String(length=100), nullable=True),
+        sa.Column("focus_x", sa.Float(), nullable=False),
+        sa.Column("focus_y", sa.Float(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("remote_url", sa.Text(), nullable=True),
+        sa.Column("cached_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_media_attachments_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["posts.id"],
+            name=op.f("fk_media_attachments_post_id_posts"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_attachments")),
+    )
+    with op.batch_alter_table("media_attachments", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_media_attachments_account_id_post_id", ["account_id", "post_id"], unique=False
+        )
+        batch_op.create_index("ix_media_attachments_post_id", ["post_id"], unique=False)
 
     op.create_table(
         "mentions",
@@ -701,6 +852,44 @@ def upgrade() -> None:
         batch_op.create_index("ix_post_tags_tag_id_post_id", ["tag_id", "post_id"], unique=False)
 
     op.create_table(
+        "strikes",
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("target_account_id", sa.BigInteger(), nullable=False),
+        sa.Column("moderator_account_id", sa.BigInteger(), nullable=True),
+        sa.Column("report_id", sa.BigInteger(), nullable=True),
+        sa.Column("post_ids", sa.JSON(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("reversed_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["moderator_account_id"],
+            ["accounts.id"],
+            name=op.f("fk_strikes_moderator_account_id_accounts"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["report_id"],
+            ["reports.id"],
+            name=op.f("fk_strikes_report_id_reports"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_account_id"],
+            ["accounts.id"],
+            name=op.f("fk_strikes_target_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_strikes")),
+    )
+    with op.batch_alter_table("strikes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_strikes_report_id"), ["report_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_strikes_target_account_id"), ["target_account_id"], unique=False
+        )
+
+    op.create_table(
         "upvotes",
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("post_id", sa.BigInteger(), nullable=False),
@@ -744,6 +933,41 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_web_sessions_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "appeals",
+        sa.Column("strike_id", sa.BigInteger(), nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("decided_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_by_id", sa.BigInteger(), nullable=True),
+        sa.Column("approved", sa.Boolean(), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_appeals_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"],
+            ["accounts.id"],
+            name=op.f("fk_appeals_decided_by_id_accounts"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["strike_id"],
+            ["strikes.id"],
+            name=op.f("fk_appeals_strike_id_strikes"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_appeals")),
+        sa.UniqueConstraint("strike_id", name=op.f("uq_appeals_strike_id")),
+    )
+    with op.batch_alter_table("appeals", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_appeals_account_id"), ["account_id"], unique=False)
+
+    op.create_table(
         "poll_votes",
         sa.Column("poll_id", sa.BigInteger(), nullable=False),
         sa.Column("account_id", sa.BigInteger(), nullable=False),
@@ -774,6 +998,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_poll_votes_poll_id"))
 
     op.drop_table("poll_votes")
+    with op.batch_alter_table("appeals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_appeals_account_id"))
+
+    op.drop_table("appeals")
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_web_sessions_user_id"))
 
@@ -782,6 +1010,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_upvotes_post_id")
 
     op.drop_table("upvotes")
+    with op.batch_alter_table("strikes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_strikes_target_account_id"))
+        batch_op.drop_index(batch_op.f("ix_strikes_report_id"))
+
+    op.drop_table("strikes")
     with op.batch_alter_table("post_tags", schema=None) as batch_op:
         batch_op.drop_index("ix_post_tags_tag_id_post_id")
 
@@ -804,6 +1037,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_mentions_account_id_post_id")
 
     op.drop_table("mentions")
+    with op.batch_alter_table("media_attachments", schema=None) as batch_op:
+        batch_op.drop_index("ix_media_attachments_post_id")
+        batch_op.drop_index("ix_media_attachments_account_id_post_id")
+
+    op.drop_table("media_attachments")
     with op.batch_alter_table("list_members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_list_members_account_id"))
 
@@ -818,6 +1056,12 @@ def downgrade() -> None:
 
     op.drop_table("api_idempotency_keys")
     op.drop_table("users")
+    with op.batch_alter_table("reports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reports_target_account_id"))
+        batch_op.drop_index("ix_reports_open")
+        batch_op.drop_index(batch_op.f("ix_reports_account_id"))
+
+    op.drop_table("reports")
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.drop_index("uq_posts_account_id_echo_of_id")
         batch_op.drop_index("ix_posts_uri")
@@ -865,9 +1109,17 @@ def downgrade() -> None:
         batch_op.drop_index("ix_jobs_state_run_at")
 
     op.drop_table("jobs")
+    op.drop_table("ip_blocks")
     op.drop_table("instance_settings")
     op.drop_table("instance_keys")
     op.drop_table("inbox_activities")
+    op.drop_table("email_domain_blocks")
+    op.drop_table("domain_blocks")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_log_created_at"))
+        batch_op.drop_index(batch_op.f("ix_audit_log_actor_id"))
+
+    op.drop_table("audit_log")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_index("uq_accounts_remote_username")
         batch_op.drop_index(
@@ -876,6 +1128,7 @@ def downgrade() -> None:
             postgresql_where=sa.text("domain IS NULL"),
         )
         batch_op.drop_index("ix_accounts_uri")
+        batch_op.drop_index(batch_op.f("ix_accounts_silenced_at"))
 
     op.drop_table("accounts")
     # ### end Alembic commands ###

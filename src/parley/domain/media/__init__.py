@@ -1,0 +1,1 @@
+"""Media attachments: upload, processing (metadata stripped), attaching to posts, remote media."""

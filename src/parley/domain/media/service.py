@@ -1,0 +1,331 @@
+"""Commands on media: upload, process, describe, attach to a post, expire.
+
+An upload is checked at once (size, sniffed type, readable header, pixel count), so bad
+input gets its error in the request and nothing is stored. Small still images are processed
+in the request; video, animations and big images are stored raw under a private key and
+processed by the `media.process` job, which the worker retries if it dies midway.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import anyio
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parley.config import Settings
+from parley.db.base import utcnow
+from parley.db.ids import new_id
+from parley.domain.errors import Invalid, NotFound
+from parley.domain.media import processing
+from parley.domain.media.models import MAX_DESCRIPTION, MediaAttachment, MediaKind, MediaState
+from parley.domain.media.processing import MediaError, Processed
+from parley.infra.storage import MediaStore, make_key
+from parley.jobs.queue import enqueue
+
+PROCESS_JOB = "media.process"
+EXPIRE_JOB = "media.expire"
+MAX_ATTACHMENTS = 4
+SYNC_MAX_BYTES = 1024 * 1024  # still images up to this size are processed in the request
+UNATTACHED_TTL = timedelta(hours=24)
+NOT_FOUND = "Record not found"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    image_bytes: int
+    video_bytes: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(settings.media_max_image_bytes, settings.media_max_video_bytes)
+
+
+def check_description(description: str | None) -> str:
+    text = (description or "").strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise Invalid("description", f"Description is at most {MAX_DESCRIPTION} characters")
+    return text
+
+
+def parse_focus(value: str | None) -> tuple[float, float] | None:
+    """Mastodon's "x,y" focal point, each in [-1, 1]; None when absent."""
+    if value is None or not value.strip():
+        return None
+    try:
+        x, y = (float(part) for part in value.split(","))
+    except ValueError as exc:
+        raise Invalid("focus", "Focus must be two numbers, like 0.5,-0.25") from exc
+    if not (math.isfinite(x) and math.isfinite(y) and -1 <= x <= 1 and -1 <= y <= 1):
+        raise Invalid("focus", "Focus values must be between -1 and 1")
+    return x, y
+
+
+async def _check_video(data: bytes) -> None:
+    if not processing.have_ffmpeg():
+        raise Invalid("file", "Video uploads are not available on this server")
+    with tempfile.TemporaryDirectory(prefix="parley-probe-") as folder:
+        path = Path(folder) / "in"
+        await anyio.Path(path).write_bytes(data)
+        try:
+            info = await processing.probe(path)
+        except MediaError as exc:
+            raise Invalid("file", "The file is not a readable video") from exc
+    streams = info.get("streams")
+    if not isinstance(streams, list) or not any(
+        isinstance(s, dict) and s.get("codec_type") == "video" for s in streams
+    ):
+        raise Invalid("file", "The file is not a readable video")
+
+
+async def check_upload(data: bytes, limits: Limits) -> tuple[str, str]:
+    """(kind, sniffed type) of an acceptable upload, or Invalid with the reason."""
+    if not data:
+        raise Invalid("file", "The file is empty")
+    content_type = processing.sniff(data[:32])
+    if content_type is None:
+        raise Invalid("file", "This file type is not supported")
+    video = content_type in processing.VIDEO_TYPES
+    limit = limits.video_bytes if video else limits.image_bytes
+    if len(data) > limit:
+        raise Invalid("file", f"The file is larger than {limit // (1024 * 1024)} MB")
+    if video:
+        await _check_video(data)
+        return MediaKind.VIDEO, content_type
+    try:
+        animated = await anyio.to_thread.run_sync(processing.is_animated, data)
+    except MediaError as exc:
+        raise Invalid("file", str(exc)) from exc
+    return (MediaKind.GIFV if animated else MediaKind.IMAGE), content_type
+
+
+async def run_processing(data: bytes, kind: str) -> Processed:
+    if kind == MediaKind.IMAGE:
+        return await anyio.to_thread.run_sync(processing.process_image, data)
+    return await processing.process_video(data, gifv=kind == MediaKind.GIFV)
+
+
+async def _store(store: MediaStore, media: MediaAttachment, result: Processed) -> None:
+    file_key = make_key("attachments", media.id, "original", result.ext)
+    small_key = make_key(
+        "attachments",
+        media.id,
+        "small",
+        "jpg" if result.duration is not None or result.animated else result.ext,
+    )
+    await store.put(file_key, result.data, result.content_type)
+    try:
+        await store.put(
+            small_key,
+            result.small,
+            "image/jpeg" if small_key.endswith(".jpg") else result.content_type,
+        )
+    except Exception:
+        await store.delete(file_key)
+        raise
+    media.file_key, media.small_key = file_key, small_key
+    media.content_type = result.content_type
+    media.size = len(result.data)
+    media.width, media.height = result.width, result.height
+    media.small_width, media.small_height = result.small_width, result.small_height
+    media.duration = result.duration
+    media.blurhash = result.blurhash
+    media.state = MediaState.READY
+
+
+async def upload_media(
+    session: AsyncSession,
+    store: MediaStore,
+    limits: Limits,
+    *,
+    account_id: int,
+    data: bytes,
+    description: str = "",
+    focus: str | None = None,
+    synchronous: bool = False,
+) -> MediaAttachment:
+    """Accept an upload. `synchronous` processes everything now (v1 API, web forms)."""
+    description = check_description(description)
+    point = parse_focus(focus) or (0.0, 0.0)
+    kind, _sniffed = await check_upload(data, limits)
+    media = MediaAttachment(
+        id=new_id(),
+        account_id=account_id,
+        kind=kind,
+        description=description,
+        focus_x=point[0],
+        focus_y=point[1],
+    )
+    inline = synchronous or (kind == MediaKind.IMAGE and len(data) <= SYNC_MAX_BYTES)
+    if inline:
+        try:
+            result = await run_processing(data, kind)
+        except MediaError as exc:
+            raise Invalid("file", str(exc)) from exc
+        await _store(store, media, result)
+    else:
+        media.incoming_key = make_key("incoming", media.id, "upload")
+        await store.put(media.incoming_key, data, "application/octet-stream")
+    session.add(media)
+    await session.flush()
+    if not inline:
+        await enqueue(session, PROCESS_JOB, {"media_id": media.id})
+    await enqueue(session, EXPIRE_JOB, {"media_id": media.id}, run_at=utcnow() + UNATTACHED_TTL)
+    return media
+
+
+async def process_pending(session: AsyncSession, store: MediaStore, media_id: int) -> None:
+    """The `media.process` job: idempotent, so a retried job finishes or does nothing."""
+    media = await session.get(MediaAttachment, media_id)
+    if media is None or media.state != MediaState.PROCESSING or media.incoming_key is None:
+        return
+    data = await store.get(media.incoming_key)
+    if data is None:
+        media.state, media.error = MediaState.FAILED, "The upload was lost"
+        return
+    try:
+        result = await run_processing(data, media.kind)
+    except MediaError as exc:
+        media.state, media.error = MediaState.FAILED, str(exc)[:300]
+    else:
+        await _store(store, media, result)
+    await store.delete(media.incoming_key)
+    media.incoming_key = None
+
+
+async def get_own_media(
+    session: AsyncSession, *, account_id: int, media_id: int
+) -> MediaAttachment:
+    media = await session.get(MediaAttachment, media_id)
+    if media is None or media.account_id != account_id or media.remote_url is not None:
+        raise NotFound(NOT_FOUND)
+    return media
+
+
+async def update_media(
+    session: AsyncSession,
+    *,
+    account_id: int,
+    media_id: int,
+    description: str | None = None,
+    focus: str | None = None,
+) -> MediaAttachment:
+    media = await get_own_media(session, account_id=account_id, media_id=media_id)
+    if description is not None:
+        media.description = check_description(description)
+    point = parse_focus(focus)
+    if point is not None:
+        media.focus_x, media.focus_y = point
+    await session.flush()
+    return media
+
+
+async def attach_media(
+    session: AsyncSession,
+    *,
+    account_id: int,
+    post_id: int,
+    media_ids: list[int],
+    allow_processing: bool = False,
+) -> list[MediaAttachment]:
+    """Make `media_ids` (in that order) the post's attachments; others it had are let go.
+
+    Only the author's own uploads, unattached or already this post's. The web form attaches
+    video still processing; API clients wait for it, as Mastodon requires.
+    """
+    media_ids = list(dict.fromkeys(media_ids))
+    if len(media_ids) > MAX_ATTACHMENTS:
+        raise Invalid("media_ids", f"A post can have at most {MAX_ATTACHMENTS} attachments")
+    found = (
+        {
+            m.id: m
+            for m in await session.scalars(
+                select(MediaAttachment).where(MediaAttachment.id.in_(media_ids))
+            )
+        }
+        if media_ids
+        else {}
+    )
+    for media_id in media_ids:
+        media = found.get(media_id)
+        if (
+            media is None
+            or media.account_id != account_id
+            or media.remote_url is not None
+            or media.post_id not in (None, post_id)
+        ):
+            raise Invalid("media_ids", "Media not found or not yours to attach")
+        if media.state == MediaState.FAILED or (
+            media.state == MediaState.PROCESSING and not allow_processing
+        ):
+            raise Invalid(
+                "media_ids",
+                "Cannot attach files that have not finished processing. Try again in a moment!",
+            )
+    await session.execute(
+        update(MediaAttachment)
+        .where(MediaAttachment.post_id == post_id, MediaAttachment.id.not_in(media_ids))
+        .values(post_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    for position, media_id in enumerate(media_ids):
+        found[media_id].post_id = post_id
+        found[media_id].position = position
+    await session.flush()
+    return [found[m] for m in media_ids]
+
+
+async def remove_media(session: AsyncSession, store: MediaStore, media: MediaAttachment) -> None:
+    for key in (media.file_key, media.small_key, media.incoming_key):
+        if key:
+            await store.delete(key)
+    await session.delete(media)
+
+
+async def expire_upload(session: AsyncSession, store: MediaStore, media_id: int) -> bool:
+    """The `media.expire` job: an upload still unattached a day later is deleted."""
+    media = await session.get(MediaAttachment, media_id)
+    if media is None or media.post_id is not None or media.remote_url is not None:
+        return False
+    await remove_media(session, store, media)
+    return True
+
+
+async def prune_unattached(session: AsyncSession, store: MediaStore) -> int:
+    """Every local upload unattached for over a day (also those of deleted posts)."""
+    stale = await session.scalars(
+        select(MediaAttachment).where(
+            MediaAttachment.post_id.is_(None),
+            MediaAttachment.remote_url.is_(None),
+            MediaAttachment.created_at < utcnow() - UNATTACHED_TTL,
+        )
+    )
+    count = 0
+    for media in stale.all():
+        await remove_media(session, store, media)
+        count += 1
+    return count
+
+
+async def store_profile_image(
+    store: MediaStore, limits: Limits, *, account_id: int, data: bytes, slot: str
+) -> str:
+    """An avatar or header: a still image, stripped and resized now; returns its URL."""
+    kind, _ = await check_upload(data, limits)
+    if kind != MediaKind.IMAGE:
+        raise Invalid(slot, "Only still images (JPEG, PNG, WebP, GIF) can be used here")
+    side = 400 if slot == "avatar" else 1500
+    try:
+        result = await anyio.to_thread.run_sync(
+            lambda: processing.process_image(data, max_side=side)
+        )
+    except MediaError as exc:
+        raise Invalid(slot, str(exc)) from exc
+    key = make_key(f"{slot}s", account_id, slot, result.ext)
+    await store.put(key, result.data, result.content_type)
+    return store.url(key)

@@ -1,0 +1,70 @@
+"""Serving media files from the store, from a place where nothing can execute.
+
+A file is found only by a key this instance made (`parley.infra.storage.KEY_RE`), never by
+a path, and served with the type we gave it, `nosniff`, and a CSP sandbox, so an uploaded
+file that a browser might take for HTML or script is inert. Remote media are fetched once
+through the SSRF-guarded client (size-limited) and then served the same way.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from parley.domain.errors import NotFound
+from parley.domain.media import remote
+from parley.infra import storage
+from parley.web.viewer import runtime_of
+
+SAFE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+}
+
+
+def file_response(data: bytes, content_type: str, *, cache: str) -> Response:
+    inline = content_type.startswith(("image/", "video/", "audio/"))
+    headers = {
+        **SAFE_HEADERS,
+        "Content-Disposition": "inline" if inline else "attachment",
+        "Cache-Control": cache,
+    }
+    return Response(data, media_type=content_type, headers=headers)
+
+
+async def serve_file(request: Request) -> Response:
+    key = request.path_params["key"]
+    if not storage.is_public(key):
+        raise NotFound("Record not found")
+    data = await storage.open_store(runtime_of(request).settings).get(key)
+    if data is None:
+        raise NotFound("Record not found")
+    return file_response(
+        data, storage.content_type_of(key), cache="public, max-age=31536000, immutable"
+    )
+
+
+async def serve_remote(request: Request) -> Response:
+    """A remote attachment, cached here on first view (readers never contact the origin)."""
+    raw = request.path_params["media_id"]
+    if not raw.isdigit() or len(raw) > 19:
+        raise NotFound("Record not found")
+    runtime = runtime_of(request)
+    state = request.app.state  # tests route the fetch to an in-process server here
+    async with runtime.db.transaction() as session:
+        data, content_type = await remote.cached_copy(
+            session,
+            runtime.settings,
+            media_id=int(raw),
+            transport=getattr(state, "media_transport", None),
+            resolver=getattr(state, "media_resolver", None),
+        )
+    return file_response(data, content_type, cache="public, max-age=86400")
+
+
+routes = [
+    Route("/media/remote/{media_id}", serve_remote),
+    Route("/media/{key:path}", serve_file),
+]
