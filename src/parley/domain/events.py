@@ -34,6 +34,7 @@ class Event:
     PROFILE_UPDATED = "account.updated"  # account_id
     ACCOUNT_DELETED = "account.deleted"  # account_id
     POLL_VOTED = "poll.voted"  # account_id, poll_id, choices
+    REPORT_FILED = "report.filed"  # report_id (only when it is to be forwarded to a server)
 
 
 async def record(session: AsyncSession, name: str, **payload: Any) -> None:

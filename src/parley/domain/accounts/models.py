@@ -62,7 +62,10 @@ class Account(IdMixin, Base):
     posts_count: Mapped[int] = mapped_column(BigInteger, default=0)
     last_post_at: Mapped[datetime | None] = mapped_column(default=None)
     suspended_at: Mapped[datetime | None] = mapped_column(default=None)
-    silenced_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Indexed: public timelines look up the (few) limited accounts on every read.
+    silenced_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    # Frozen by a moderator: may sign in and read, but not write or interact.
+    frozen_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     fetched_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -32,6 +32,11 @@ class InstanceInfo:
     min_poll_expiry_seconds: int = 300
     max_poll_expiry_seconds: int = 2_629_746
     max_profile_fields: int = 4
+    # Moderation: the response-time target, and the public pages' settings and texts.
+    report_response_hours: int = 24
+    show_domain_blocks: bool = True
+    terms_text: str = ""
+    privacy_text: str = ""
 
 
 _KEYS = {f.name for f in fields(InstanceInfo)}

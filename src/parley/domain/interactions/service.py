@@ -16,6 +16,7 @@ from parley.domain.events import Event, record
 from parley.domain.interactions.models import Bookmark, Pin, Upvote
 from parley.domain.notifications.models import Notification, NotificationType
 from parley.domain.notifications.service import notify
+from parley.domain.posts.content import check_author
 from parley.domain.posts.counting import add_to_counter
 from parley.domain.posts.models import Post, Visibility
 from parley.domain.posts.queries import NOT_FOUND, get_own_post, get_visible_post
@@ -43,6 +44,7 @@ async def _existing_original(session: AsyncSession, post_id: int) -> Post:
 
 
 async def upvote_post(session: AsyncSession, *, actor: Account, post_id: int) -> Post:
+    check_author(actor)
     post = await _visible_original(session, actor, post_id)
     existing = await session.scalar(
         select(Upvote.id).where(Upvote.account_id == actor.id, Upvote.post_id == post.id)

@@ -20,7 +20,19 @@ class NotificationType:
     FOLLOW_REQUEST = "follow_request"
     POLL_ENDED = "poll"
     POST_EDITED = "update"
-    ALL = (MENTION, COMMENT, ECHO, QUOTE, UPVOTE, FOLLOW, FOLLOW_REQUEST, POLL_ENDED, POST_EDITED)
+    MODERATION_WARNING = "moderation_warning"  # a moderator acted on the member's account
+    ALL = (
+        MENTION,
+        COMMENT,
+        ECHO,
+        QUOTE,
+        UPVOTE,
+        FOLLOW,
+        FOLLOW_REQUEST,
+        POLL_ENDED,
+        POST_EDITED,
+        MODERATION_WARNING,
+    )
 
 
 class Notification(IdMixin, Base):

@@ -31,6 +31,7 @@ from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from parley.domain.events import Event, record
 from parley.domain.notifications import service as notifications
 from parley.domain.notifications.models import NotificationType
+from parley.domain.posts.content import check_author
 from parley.domain.relationships.models import Block, Follow, FollowRequest, Mute
 from parley.domain.relationships.queries import is_blocked_either_way
 from parley.domain.timelines.lists import remove_from_all_lists
@@ -115,6 +116,7 @@ async def follow_account(
     """
     if follower.id == target.id:
         raise Invalid(None, "You cannot follow yourself")
+    check_author(follower)
     if target.suspended_at is not None:
         raise NotFound("Record not found")
     if await is_blocked_either_way(session, follower.id, target.id):

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
+from parley.domain.accounts.models import Account
 from parley.domain.accounts.queries import get_account
 from parley.domain.interactions.models import Bookmark, Upvote
 from parley.domain.pagination import PageRequest
@@ -70,6 +71,19 @@ def shown_to(viewer_id: int | None, *, muted_ok: int | None = None) -> ColumnEle
                 ),
             ),
         ),
+    )
+
+
+def not_limited(viewer_id: int | None) -> ColumnElement[bool]:
+    """Public timelines leave out limited (silenced) accounts, except for their followers."""
+    limited = select(Account.id).where(Account.silenced_at.is_not(None))
+    if viewer_id is None:
+        return Post.account_id.not_in(limited)
+    followed = select(Follow.target_id).where(Follow.account_id == viewer_id)
+    return or_(
+        Post.account_id == viewer_id,
+        Post.account_id.not_in(limited),
+        Post.account_id.in_(followed),
     )
 
 
@@ -157,6 +171,7 @@ async def public_timeline(
         Post.echo_of_id.is_(None),
         _not_a_reply_to_others(),
         shown_to(viewer_id),
+        not_limited(viewer_id),
     )
     # `= true()` rather than `IS true`: PostgreSQL only uses an index for equality.
     if local:
@@ -193,6 +208,7 @@ async def tag_timeline(
             Post.visibility == Visibility.PUBLIC,
             Post.echo_of_id.is_(None),
             shown_to(viewer_id),
+            not_limited(viewer_id),
         )
     )
     if local:
