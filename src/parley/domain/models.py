@@ -5,6 +5,8 @@ from parley.domain.federation import models as federation
 from parley.domain.instance import models as instance
 from parley.domain.interactions import models as interactions
 from parley.domain.moderation import models as moderation
+from parley.domain.media import models as media
+from parley.domain.moderation import models as moderation
 from parley.domain.notifications import models as notifications
 from parley.domain.oauth import models as oauth
 from parley.domain.posts import models as posts
@@ -18,6 +20,8 @@ __all__ = [
     "instance",
     "interactions",
     "jobs",
+    "moderation",
+    "media",
     "moderation",
     "notifications",
     "oauth",

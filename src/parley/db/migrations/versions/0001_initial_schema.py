@@ -666,6 +666,52 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "media_attachments",
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("post_id", sa.BigInteger(), nullable=True),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("error", sa.String(length=300), nullable=True),
+        sa.Column("incoming_key", sa.String(length=200), nullable=True),
+        sa.Column("file_key", sa.String(length=200), nullable=True),
+        sa.Column("small_key", sa.String(length=200), nullable=True),
+        sa.Column("content_type", sa.String(length=100), nullable=True),
+        sa.Column("size", sa.BigInteger(), nullable=True),
+        sa.Column("width", sa.Integer(), nullable=True),
+        sa.Column("height", sa.Integer(), nullable=True),
+        sa.Column("small_width", sa.Integer(), nullable=True),
+        sa.Column("small_height", sa.Integer(), nullable=True),
+        sa.Column("duration", sa.Float(), nullable=True),
+        sa.Column("blurhash", sa.String(length=100), nullable=True),
+        sa.Column("focus_x", sa.Float(), nullable=False),
+        sa.Column("focus_y", sa.Float(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("remote_url", sa.Text(), nullable=True),
+        sa.Column("cached_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_media_attachments_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["posts.id"],
+            name=op.f("fk_media_attachments_post_id_posts"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_attachments")),
+    )
+    with op.batch_alter_table("media_attachments", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_media_attachments_account_id_post_id", ["account_id", "post_id"], unique=False
+        )
+        batch_op.create_index("ix_media_attachments_post_id", ["post_id"], unique=False)
+
+    op.create_table(
         "mentions",
         sa.Column("post_id", sa.BigInteger(), nullable=False),
         sa.Column("account_id", sa.BigInteger(), nullable=False),
@@ -991,6 +1037,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_mentions_account_id_post_id")
 
     op.drop_table("mentions")
+    with op.batch_alter_table("media_attachments", schema=None) as batch_op:
+        batch_op.drop_index("ix_media_attachments_post_id")
+        batch_op.drop_index("ix_media_attachments_account_id_post_id")
+
+    op.drop_table("media_attachments")
     with op.batch_alter_table("list_members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_list_members_account_id"))
 
