@@ -4,7 +4,6 @@ from parley.domain.accounts import models as accounts
 from parley.domain.federation import models as federation
 from parley.domain.instance import models as instance
 from parley.domain.interactions import models as interactions
-from parley.domain.moderation import models as moderation
 from parley.domain.media import models as media
 from parley.domain.moderation import models as moderation
 from parley.domain.notifications import models as notifications
@@ -20,7 +19,6 @@ __all__ = [
     "instance",
     "interactions",
     "jobs",
-    "moderation",
     "media",
     "moderation",
     "notifications",
