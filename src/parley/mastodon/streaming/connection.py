@@ -21,9 +21,10 @@ from parley.db.engine import Database
 from parley.domain.relationships.queries import excluded_account_ids
 from parley.infra.pubsub import Broker, Subscription
 from parley.mastodon.streaming import channels as ch
-from parley.mastodon.streaming.channels import Stream
+from parley.mastodon.streaming.channels import Stream, StreamError
 
 FILTER_TTL = 30.0
+MAX_STREAMS = 100  # per connection: hashtags are unbounded, a connection's memory is not
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,8 @@ class Connection:
         return self.subscription
 
     async def add(self, stream: Stream) -> None:
+        if stream.key not in self.streams and len(self.streams) >= MAX_STREAMS:
+            raise StreamError(400, "Too many streams on one connection")
         self.streams[stream.key] = stream
         await self._subscribed().add(stream.channels)
 

@@ -157,11 +157,9 @@ class Endpoints:
             await connection.remove(ch.stream_key(name, params))
             return
         try:
-            stream = await self._stream(name, params, connection.account_id, scopes)
+            await connection.add(await self._stream(name, params, connection.account_id, scopes))
         except StreamError as exc:
             await _send_error(websocket, exc)
-            return
-        await connection.add(stream)
 
 
 def _parse(text: str) -> dict[str, str] | None:
