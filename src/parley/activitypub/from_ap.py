@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 
 from parley.activitypub.markup import plain_text, sanitize_html
+from parley.activitypub.media import parse_attachments
 from parley.activitypub.vocab import (
     PUBLIC_ALIASES,
     as_list,
@@ -22,6 +23,7 @@ from parley.activitypub.vocab import (
     type_of,
 )
 from parley.domain.federation.service import RemoteActor
+from parley.domain.media.remote import RemoteMedia
 
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 POST_TYPES = frozenset({"Note", "Question", "Article", "Page"})
@@ -148,6 +150,7 @@ class RemoteNote:
     quote_uri: str | None = None
     mention_uris: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)  # names as written, without '#'
+    attachments: list[RemoteMedia] = field(default_factory=list)
     poll: RemotePoll | None = None
 
 
@@ -252,4 +255,5 @@ def parse_note(doc: dict[str, Any], *, followers_url: str | None = None) -> Remo
         mention_uris=mentions,
         tags=tags,
         poll=_poll(doc),
+        attachments=parse_attachments(doc),
     )

@@ -108,6 +108,7 @@ async def _post_data(session: AsyncSession, note: RemoteNote) -> RemotePostData:
         mentioned=mentioned,
         tags=note.tags,
         poll=poll,
+        attachments=note.attachments,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.activitypub.media import render_attachment, renderable
 from parley.activitypub.vocab import CONTEXT, PUBLIC
 from parley.db.base import utcnow
 from parley.domain import identity
@@ -159,7 +160,7 @@ def render_note(view: PostView, *, base_url: str, in_reply_to: str | None = None
         "cc": cc,
         "sensitive": post.sensitive,
         "content": post.content_html,
-        "attachment": [],
+        "attachment": [render_attachment(base_url, m) for m in view.attachments if renderable(m)],
         "tag": tags,
     }
     if post.language:

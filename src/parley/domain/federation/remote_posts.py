@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.db.base import utcnow
 from parley.db.ids import new_id
 from parley.domain.accounts.models import Account
+from parley.domain.media.remote import RemoteMedia, replace_remote_attachments
 from parley.domain.notifications.models import NotificationType
 from parley.domain.notifications.service import notify
 from parley.domain.posts.content import replace_mentions_and_tags
@@ -44,6 +45,7 @@ class RemotePostData:
     tags: list[str] = field(default_factory=list)
     # [(title, votes)], multiple, ends_at, voters_count
     poll: tuple[list[tuple[str, int]], bool, datetime | None, int] | None = None
+    attachments: list[RemoteMedia] = field(default_factory=list)
 
 
 async def find_post_by_uri(session: AsyncSession, uri: str) -> Post | None:
@@ -102,6 +104,12 @@ async def create_remote_post(
     )
     if data.poll is not None:
         await _write_poll(session, post, data.poll)
+    if data.attachments:
+        post.has_media = bool(
+            await replace_remote_attachments(
+                session, account_id=author.id, post_id=post.id, items=data.attachments
+            )
+        )
     await count_new_post(session, author.id)
     if parent is not None:
         await add_to_counter(session, Post.replies_count, parent.id, 1)
@@ -184,6 +192,11 @@ async def update_remote_post(session: AsyncSession, *, post: Post, data: RemoteP
     )
     if data.poll is not None:
         await _write_poll(session, post, data.poll)
+    post.has_media = bool(
+        await replace_remote_attachments(
+            session, account_id=post.account_id, post_id=post.id, items=data.attachments
+        )
+    )
     session.add(_version(post, at=post.edited_at))
     await session.flush()
     return post
