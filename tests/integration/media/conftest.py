@@ -7,9 +7,14 @@ import pytest
 
 from parley.runtime import Runtime
 from tests.conftest import Members
+from tests.integration.activitypub import test_two_instances
 from tests.integration.mastodon.conftest import Api
 
 
 @pytest.fixture
 def api(runtime: Runtime, members: Members, client: httpx.AsyncClient) -> Api:
     return Api(runtime, members, client)
+
+
+# Two federating instances, as the ActivityPub tests build them.
+pair = test_two_instances.pair

@@ -20,10 +20,9 @@ from parley.domain.posts.views import hydrate
 from parley.infra.storage import open_store
 from parley.mastodon import entities
 from tests.fixtures.media import jpeg_with_gps
-from tests.integration.activitypub.test_two_instances import (  # noqa: F401 (fixture)
+from tests.integration.activitypub.test_two_instances import (
     Instance,
     follow_alice_from_bob,
-    pair,
     settle,
 )
 
@@ -110,7 +109,7 @@ async def test_attachments_federate_and_are_proxied(
         assert again.content == proxied.content
 
     async with b.runtime.db.transaction() as session:
-        from parley.domain.media.remote import prune_cache  # noqa: PLC0415
+        from parley.domain.media.remote import prune_cache
 
         assert await prune_cache(session, open_store(b.runtime.settings), older_than_days=-1) == 1
     assert not list((tmp_path / "media-b").rglob("*.jpg"))
