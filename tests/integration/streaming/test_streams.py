@@ -7,6 +7,7 @@ without waiting for a timeout.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from parley.mastodon.streaming import channels as ch
+from parley.mastodon.streaming import routes as streaming_routes
 from tests.integration.mastodon.conformance import assert_conforms
 from tests.integration.mastodon.conftest import Api, Caller
 from tests.integration.streaming.conftest import Live, settle, sse, websocket
@@ -214,3 +216,53 @@ async def test_instance_advertises_the_streaming_url(live: Live) -> None:
     ws_origin = "ws" + live.url.removeprefix("http")
     assert v1["urls"]["streaming_api"] == ws_origin
     assert v2["configuration"]["urls"]["streaming"] == ws_origin
+
+
+async def test_notification_stream_carries_each_kind_of_notification_and_nothing_else(
+    live: Live, api: Api
+) -> None:
+    alice, bob, erin = [await api.member(n) for n in ("alice", "bob", "erin")]
+    async with (
+        sse(live, "user/notification", bob.token) as bobs,
+        sse(live, "user/notification", alice.token) as alices,
+    ):
+        await _follow(api, alice, bob)
+        post = await _post(api, bob, "notice me")
+        await api.call("POST", f"/api/v1/statuses/{post['id']}/favourite", alice)
+        await api.call("POST", f"/api/v1/statuses/{post['id']}/reblog", alice)
+        await api.call(
+            "POST",
+            "/api/v1/statuses",
+            alice,
+            data={"status": "@bob noticed", "in_reply_to_id": post["id"]},
+        )
+        await api.call("PATCH", "/api/v1/accounts/update_credentials", bob, data={"locked": "1"})
+        await _follow(api, erin, bob)
+        kinds = []
+        for _ in range(5):
+            event, notification = await bobs.next_json()
+            assert event == "notification"
+            assert_conforms(notification, "Notification")
+            kinds.append((notification["type"], notification["account"]["id"]))
+        assert kinds == [
+            ("follow", alice.id),
+            ("favourite", alice.id),
+            ("reblog", alice.id),
+            ("mention", alice.id),
+            ("follow_request", erin.id),
+        ]
+
+        await api.call("PUT", f"/api/v1/statuses/{post['id']}", bob, data={"status": "edited"})
+        event, notification = await alices.next_json()
+        assert (event, notification["type"]) == ("notification", "update")
+        assert notification["status"]["id"] == post["id"]
+
+
+async def test_event_streams_send_heartbeats_while_idle(
+    live: Live, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(streaming_routes, "HEARTBEAT", 0.1)
+    alice = await api.member("alice")
+    async with sse(live, "public/local", alice.token) as stream:
+        async with asyncio.timeout(5):
+            assert [await anext(stream.lines), await anext(stream.lines)] == [":thump", ":thump"]
