@@ -19,6 +19,7 @@ from parley.activitypub import activities
 from parley.activitypub.delivery import publish
 from parley.activitypub.federation import Federation
 from parley.activitypub.fetch import Gone, fetch_document
+from parley.activitypub.flags import on_flag
 from parley.activitypub.from_ap import InvalidDocument, parse_actor, visibility_of
 from parley.activitypub.notes import Rejected, store_note, update_note
 from parley.activitypub.vocab import host_of, id_of, type_of
@@ -295,6 +296,7 @@ HANDLERS: dict[str, Apply] = {
     "Like": on_like,
     "Block": on_block,
     "Undo": on_undo,
+    "Flag": on_flag,
 }
 
 

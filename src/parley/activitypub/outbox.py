@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.activitypub import activities
 from parley.activitypub.delivery import publish
 from parley.activitypub.federation import Federation
+from parley.activitypub.flags import send_flag
 from parley.activitypub.to_ap import load_note, render_actor
 from parley.domain.accounts.models import Account
 from parley.domain.interactions.models import Upvote
@@ -198,6 +199,9 @@ def build_listeners(fed: Federation) -> dict[str, Listener]:
                 activity = activities.create({**vote, "published": _now(), "cc": []})
                 await publish(session, activity, signer_id=voter.id, account_ids=[author.id])
 
+    async def report_filed(payload: dict[str, Any]) -> None:
+        await send_flag(fed, payload["report_id"])
+
     return {
         "post.created": post_created,
         "post.edited": post_edited,
@@ -209,6 +213,7 @@ def build_listeners(fed: Federation) -> dict[str, Listener]:
         "account.updated": profile_updated,
         "account.deleted": account_deleted,
         "poll.voted": poll_voted,
+        "report.filed": report_filed,
         **_relationship_listeners(fed),
     }
 

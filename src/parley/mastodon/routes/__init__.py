@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 
 from parley.mastodon.routes import (
     accounts,
+    admin,
     apps,
     grouped_notifications,
     instance,
@@ -15,6 +16,7 @@ from parley.mastodon.routes import (
     notifications,
     oauth,
     relationships,
+    reports,
     search,
     statuses,
     timelines,
@@ -34,4 +36,6 @@ ROUTES: list[BaseRoute] = [
     *notifications.routes,
     *search.routes,
     *media.routes,
+    *reports.routes,
+    *admin.routes,
 ]
