@@ -329,3 +329,11 @@ async def store_profile_image(
     key = make_key(f"{slot}s", account_id, slot, result.ext)
     await store.put(key, result.data, result.content_type)
     return store.url(key)
+
+
+async def discard_files(store: MediaStore, uploads: list[MediaAttachment]) -> None:
+    """Undo the files of uploads whose transaction failed (their rows rolled back)."""
+    for media in uploads:
+        for key in (media.file_key, media.small_key, media.incoming_key):
+            if key:
+                await store.delete(key)

@@ -10,11 +10,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from parley.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from parley.domain.media.models import MediaAttachment
+from parley.domain.media.service import discard_files
 from parley.domain.posts import queries as posts
 from parley.domain.posts import service
 from parley.domain.posts.polls import PollSpec
 from parley.domain.posts.views import PostView, hydrate
-from parley.web import forms
+from parley.infra.storage import open_store
+from parley.web import forms, uploads
 from parley.web.csrf import checked_form
 from parley.web.routes.auth import safe_next
 from parley.web.templating import render
@@ -70,8 +73,18 @@ async def create(request: Request) -> Response:
     values = _compose_values(form)
     reply_to = forms.integer(form, "in_reply_to_id")
     quote_of = forms.integer(form, "quote_of_id")
+    store = open_store(runtime.settings)
+    uploaded: list[MediaAttachment] = []
     try:
         async with runtime.db.transaction() as session:
+            media_ids = await uploads.upload_all(
+                session,
+                store,
+                runtime,
+                account_id=viewer.account.id,
+                chosen=uploads.chosen_files(form, "media"),
+                uploaded=uploaded,
+            )
             post = await service.create_post(
                 session,
                 runtime.ctx,
@@ -79,14 +92,21 @@ async def create(request: Request) -> Response:
                 text=values["text"],
                 spoiler_text=values["spoiler_text"],
                 visibility=values["visibility"],
+                sensitive=forms.flag(form, "sensitive"),
                 in_reply_to_id=reply_to,
                 quote_of_id=quote_of,
                 poll=_poll(values),
+                media_ids=media_ids,
+                # A video still transcoding shows as "processing" until the worker is done.
+                allow_processing_media=True,
             )
     except (Invalid, Conflict, Forbidden) as exc:
+        await discard_files(store, uploaded)  # the rows rolled back; their files go too
         return await _compose_page(
             request, values=values, error=exc, reply_to=reply_to, quote_of=quote_of
         )
+    finally:
+        await form.close()
     if reply_to is not None:
         return RedirectResponse(f"{values['next']}#post-{post.id}", status_code=303)
     return RedirectResponse(values["next"], status_code=303)

@@ -102,3 +102,68 @@
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
 })();
+
+// Media: previews of chosen files in the composer, and a lightbox for pictures in posts
+// (Escape closes it, arrow keys move through the post's pictures, focus returns after).
+(function () {
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("[data-media-input]")) return;
+    var preview = document.querySelector('[data-preview-for="' + input.id + '"]');
+    if (!preview) return;
+    var file = input.files && input.files[0];
+    if (file && file.type.indexOf("image/") === 0) {
+      preview.src = URL.createObjectURL(file);
+      preview.hidden = false;
+    } else {
+      preview.removeAttribute("src");
+      preview.hidden = true;
+    }
+  });
+
+  var dialog = null, items = [], index = 0, opener = null;
+  function show() {
+    var link = items[index];
+    var img = dialog.querySelector("img");
+    img.src = link.getAttribute("href");
+    img.alt = link.getAttribute("data-alt") || "";
+    dialog.querySelector(".lightbox-alt").textContent = link.getAttribute("data-alt") || "";
+    dialog.querySelector(".lightbox-count").textContent = items.length > 1 ? (index + 1) + " / " + items.length : "";
+  }
+  function build() {
+    dialog = document.createElement("dialog");
+    dialog.className = "lightbox";
+    dialog.setAttribute("aria-label", "Picture");
+    dialog.innerHTML = '<button type="button" class="lightbox-close" aria-label="Close">×</button>' +
+      '<button type="button" class="lightbox-prev" aria-label="Previous picture">‹</button>' +
+      '<figure><img alt=""><figcaption><span class="lightbox-count"></span> <span class="lightbox-alt"></span></figcaption></figure>' +
+      '<button type="button" class="lightbox-next" aria-label="Next picture">›</button>';
+    document.body.appendChild(dialog);
+    dialog.querySelector(".lightbox-close").addEventListener("click", function () { dialog.close(); });
+    dialog.querySelector(".lightbox-prev").addEventListener("click", function () { move(-1); });
+    dialog.querySelector(".lightbox-next").addEventListener("click", function () { move(1); });
+    dialog.addEventListener("keydown", function (e) {
+      if (e.key === "ArrowLeft") { move(-1); e.preventDefault(); }
+      if (e.key === "ArrowRight") { move(1); e.preventDefault(); }
+    });
+    dialog.addEventListener("close", function () { if (opener) opener.focus(); });
+    dialog.addEventListener("click", function (e) { if (e.target === dialog) dialog.close(); });
+  }
+  function move(step) {
+    index = (index + step + items.length) % items.length;
+    show();
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-lightbox]");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    if (!dialog) build();
+    items = Array.prototype.slice.call(
+      document.querySelectorAll('a[data-lightbox="' + link.getAttribute("data-lightbox") + '"]'));
+    index = items.indexOf(link);
+    opener = link;
+    show();
+    dialog.showModal();
+    dialog.querySelector(".lightbox-close").focus();
+  });
+})();

@@ -1,0 +1,79 @@
+"""The web UI: posting pictures with alt text from the composer, the gallery, bad files."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import httpx
+from PIL import Image
+
+from parley.runtime import Runtime
+from tests.fixtures.media import jpeg_with_gps, png_with_text
+from tests.integration.web.conftest import Browser
+
+
+async def post_form(
+    browser: Browser, fields: dict[str, str], files: list[tuple[str, tuple[str, bytes, str]]]
+) -> httpx.Response:
+    fields = {"csrf_token": await browser.csrf("/home"), "next": "/home", **fields}
+    return await browser.client.post("/posts", data=fields, files=files)
+
+
+async def test_a_member_posts_pictures_with_alt_text_from_the_composer(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    browser = Browser(client)
+    await browser.sign_up("alice")
+    home = await browser.get("/home")
+    assert 'enctype="multipart/form-data"' in home.text
+    assert 'name="media"' in home.text
+    response = await post_form(
+        browser,
+        {"text": "Holiday", "media_description": "A red square"},
+        [
+            ("media", ("photo.jpg", jpeg_with_gps(1200, 900), "image/jpeg")),
+            ("media", ("", b"", "application/octet-stream")),  # an input left empty
+        ],
+    )
+    assert response.status_code == 303, response.text
+    page = await browser.get("/home")
+    assert 'alt="A red square"' in page.text
+    assert "data-lightbox=" in page.text
+    src = re.search(r'<img src="(/media/attachments/[^"]+)" alt="A red square"', page.text)
+    assert src, page.text
+    served = await browser.get(src.group(1))
+    assert served.status_code == 200
+    assert not Image.open(io.BytesIO(served.content)).getexif()
+
+
+async def test_sensitive_media_is_blurred_until_shown(client: httpx.AsyncClient) -> None:
+    browser = Browser(client)
+    await browser.sign_up("alice")
+    response = await post_form(
+        browser,
+        {"text": "", "sensitive": "1"},
+        [("media", ("a.png", png_with_text(), "image/png"))],
+    )
+    assert response.status_code == 303, response.text
+    page = await browser.get("/home")
+    assert 'class="media-sensitive"' in page.text
+
+
+async def test_a_bad_file_shows_the_form_again_and_stores_nothing(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    browser = Browser(client)
+    await browser.sign_up("alice")
+    response = await post_form(
+        browser,
+        {"text": "look"},
+        [
+            ("media", ("ok.jpg", jpeg_with_gps(100, 100), "image/jpeg")),
+            ("media", ("evil.jpg", b"<html><script>alert(1)</script>", "image/jpeg")),
+        ],
+    )
+    assert response.status_code == 422
+    assert "evil.jpg: This file type is not supported" in response.text
+    root = runtime.settings.media_dir
+    assert not root.exists() or not [p for p in root.rglob("*") if p.is_file()]
