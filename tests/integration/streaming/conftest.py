@@ -124,11 +124,12 @@ class Live:
         assert isinstance(broker, MemoryBroker | RedisBroker)
         return set(broker.hub.subscribers)
 
-    async def until_listening(self, channel: str) -> None:
-        """Wait until this server's process subscribes to `channel` (a client's stream is up)."""
+    async def until_listening(self, channel: str, *, listening: bool = True) -> None:
+        """Wait until this server's process subscribes to `channel` (a client's stream is up),
+        or with `listening=False` until it no longer does."""
         deadline = time.monotonic() + WAIT
-        while channel not in self.local_channels():
-            assert time.monotonic() < deadline, f"nobody subscribed to {channel}"
+        while (channel in self.local_channels()) != listening:
+            assert time.monotonic() < deadline, f"{channel}: still not listening={listening}"
             await asyncio.sleep(0.02)
 
 

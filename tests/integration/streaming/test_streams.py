@@ -266,3 +266,17 @@ async def test_event_streams_send_heartbeats_while_idle(
     async with sse(live, "public/local", alice.token) as stream:
         async with asyncio.timeout(5):
             assert [await anext(stream.lines), await anext(stream.lines)] == [":thump", ":thump"]
+
+
+async def test_websocket_survives_garbage_and_unsubscribes(live: Live, api: Api) -> None:
+    alice = await api.member("alice")
+    async with websocket(live, alice.token, "?stream=public") as stream:
+        await stream.socket.send(b"\xff binary")
+        assert (await stream.next())["status"] == 400
+        await stream.socket.send('{"type": "subscribe", "stream": ["not", "a", "name"]}')
+        assert (await stream.next())["error"] == "Unknown stream type"
+        await stream.send(type="unsubscribe", stream="public")
+        await live.until_listening(ch.PUBLIC, listening=False)
+        await _post(api, alice, "nobody listens")
+        with pytest.raises(TimeoutError):
+            await stream.next(wait=1.0)

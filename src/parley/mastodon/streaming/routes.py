@@ -131,7 +131,10 @@ class Endpoints:
                 )
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_pump, websocket, connection, tasks.cancel_scope)
-                async for text in websocket.iter_text():
+                while (frame := await websocket.receive())["type"] != "websocket.disconnect":
+                    text = frame.get("text") or (frame.get("bytes") or b"").decode(
+                        "utf-8", "replace"
+                    )
                     await self._on_message(websocket, connection, scopes, _parse(text))
                 tasks.cancel_scope.cancel()
         except WebSocketDisconnect:
@@ -151,7 +154,7 @@ class Endpoints:
         if message is None or kind not in ("subscribe", "unsubscribe"):
             await _send_error(websocket, StreamError(400, "Unknown message"))
             return
-        name = message.get("stream")
+        name = message.get("stream") if isinstance(message.get("stream"), str) else None
         params = {k: str(message[k]) for k in PARAMS if message.get(k) is not None}
         if kind == "unsubscribe":
             await connection.remove(ch.stream_key(name, params))
