@@ -279,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "database": kind,
             "path": _path(),
             "repeat": args.repeat,
-            "reference": "executemany INSERT of the same rows into a feed_entries-shaped table",
+            "reference_is": "executemany INSERT of the same rows into a feed_entries-shaped table",
             "command": f"python -m bench.fanout --database-url {args.database_url}",
             "results": results,
         },

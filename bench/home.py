@@ -231,7 +231,7 @@ def run(url: str, path: str, *, seconds: int, connections: int, rounds: int) -> 
         "load": {"seconds": seconds, "connections": connections, "rounds": rounds},
         "parley": parley.as_dict(),
         "reference": reference_best.as_dict(),
-        "ratio": round(ratio, 3),
+        "ratio": round(ratio, 4),
         "rounds": {name: [r.as_dict() for r in runs] for name, runs in results.items()},
     }
 
@@ -260,8 +260,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             "scenario": "home",
             "dataset": label,
             "database": kind,
-            "server": "parley serve --workers 1 --no-worker (granian)",
-            "reference": "minimal ASGI app on granian with the same options, same bytes",
+            "parley_is": "parley serve --workers 1 --no-worker (granian)",
+            "reference_is": "minimal ASGI app on granian with the same options, same bytes",
             "command": f"python -m bench.home --database-url {args.database_url}",
             **result,
         },
