@@ -20,6 +20,9 @@ from parley.domain.accounts.models import Role
 from parley.domain.accounts.queries import find_user_by_login
 from parley.domain.errors import DomainError
 from parley.domain.instance import service as instance
+from parley.domain.media import remote as remote_media
+from parley.domain.media import service as media_service
+from parley.infra.storage import open_store
 from parley.runtime import Runtime
 
 T = TypeVar("T")
@@ -217,6 +220,27 @@ def set_setting(key: str, value: str) -> None:
 
     _run(work)
     click.echo(f"{key} = {value}")
+
+
+@main.group()
+def media() -> None:
+    """Media files: clean-up of cached remote copies and abandoned uploads."""
+
+
+@media.command("prune")
+@click.option("--days", default=7, show_default=True, type=int, help="Keep remote copies newer")
+def prune_media(days: int) -> None:
+    """Delete cached remote files older than DAYS and uploads never attached (after 24 h)."""
+
+    async def work(runtime: Runtime) -> tuple[int, int]:
+        store = open_store(runtime.settings)
+        async with runtime.db.transaction() as session:
+            cached = await remote_media.prune_cache(session, store, older_than_days=days)
+            unattached = await media_service.prune_unattached(session, store)
+        return cached, unattached
+
+    cached, unattached = _run(work)
+    click.echo(f"Removed {cached} cached remote files and {unattached} unattached uploads.")
 
 
 if __name__ == "__main__":  # pragma: no cover
