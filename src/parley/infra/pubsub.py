@@ -174,6 +174,7 @@ class RedisBroker:
         self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         self._lock = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
+        self._closed = False
 
     async def publish(self, channel: str, message: bytes) -> None:
         await self.redis.publish(self.prefix + channel, message)
@@ -221,6 +222,9 @@ class RedisBroker:
                 self.hub.deliver(channel[len(self.prefix) :], message["data"])
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
