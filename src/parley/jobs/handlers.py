@@ -13,6 +13,7 @@ from typing import Any
 from parley.config import Settings
 from parley.db.engine import Database
 from parley.domain.events import JOB_PREFIX, Event
+from parley.domain.moderation.escalation import ESCALATE_JOB, escalate_report
 from parley.domain.posts.polls import CLOSE_POLL_JOB, close_poll
 from parley.infra.mail import send_mail
 from parley.jobs.queue import enqueue
@@ -45,7 +46,17 @@ def build_handlers(
         async with db.transaction() as session:
             await close_poll(session, poll_id=int(payload["poll_id"]))
 
-    handlers: dict[str, Handler] = {"send_mail": mail, CLOSE_POLL_JOB: poll_ended}
+    async def escalate(payload: dict[str, Any]) -> None:
+        async with db.transaction() as session:
+            await escalate_report(
+                session, report_id=int(payload["report_id"]), base_url=settings.base_url
+            )
+
+    handlers: dict[str, Handler] = {
+        "send_mail": mail,
+        CLOSE_POLL_JOB: poll_ended,
+        ESCALATE_JOB: escalate,
+    }
 
     def dispatcher(event: str) -> Handler:
         targets = [name for name, table in listeners.items() if event in table]

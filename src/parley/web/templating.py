@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from parley.domain.instance.service import InstanceInfo, get_instance_info
+from parley.domain.moderation.queries import count_open_reports
 from parley.domain.notifications.queries import unread_count
 from parley.domain.pagination import MAX_LIMIT, PageRequest
 from parley.domain.relationships.queries import list_follow_requests
@@ -28,6 +29,7 @@ class NavCounts:
 
     unread: int = 0
     follow_requests: int = 0
+    open_reports: int = 0  # staff only
 
 
 def build_environment() -> Environment:
@@ -96,4 +98,7 @@ async def nav_counts(session: AsyncSession, viewer: Viewer) -> NavCounts:
     requests = 0
     if viewer.account.locked:
         requests = len(await list_follow_requests(session, me, PageRequest(limit=MAX_LIMIT)))
-    return NavCounts(unread=await unread_count(session, me), follow_requests=requests)
+    reports = await count_open_reports(session) if viewer.is_staff else 0
+    return NavCounts(
+        unread=await unread_count(session, me), follow_requests=requests, open_reports=reports
+    )

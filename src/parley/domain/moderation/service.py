@@ -15,6 +15,7 @@ from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from parley.domain.events import Event, record
 from parley.domain.instance.models import Rule
 from parley.domain.moderation.audit import write_audit
+from parley.domain.moderation.escalation import schedule_escalation
 from parley.domain.moderation.models import ActionKind, Report, ReportCategory, Strike
 from parley.domain.moderation.permissions import Permission, require, role_of
 from parley.domain.notifications.models import Notification, NotificationType
@@ -104,6 +105,7 @@ async def file_report(
     )
     session.add(report)
     await session.flush()
+    await schedule_escalation(session, report)
     if report.forward:
         await record(session, Event.REPORT_FILED, report_id=report.id)
     return report

@@ -1,0 +1,177 @@
+"""Admin pages of the moderation area: the audit log (with CSV export), domain blocks (with
+Mastodon CSV import and export) and the moderation settings and public policies."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from parley.domain.errors import DomainError
+from parley.domain.instance.service import get_instance_info
+from parley.domain.moderation import blocks, policies, queries
+from parley.domain.moderation.models import Severity
+from parley.domain.moderation.permissions import Permission, require
+from parley.web import forms
+from parley.web.csrf import checked_form
+from parley.web.templating import render
+from parley.web.viewer import require_viewer, runtime_of
+
+MAX_IMPORT = 1024 * 1024
+
+
+async def audit(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    async with runtime_of(request).db.reader() as session:
+        entries = await queries.audit_log(session, admin=viewer.account)
+    return await render(request, "moderation/audit.html", {"entries": entries})
+
+
+async def audit_csv(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    async with runtime_of(request).db.reader() as session:
+        entries = await queries.audit_log(session, admin=viewer.account, limit=None)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "created_at", "actor", "action", "target_type", "target_id", "reason"])
+    for e in entries:
+        writer.writerow([e.id, e.created_at.isoformat(), e.actor_acct, e.action, e.target_type,
+                         e.target_id, e.reason])  # fmt: skip
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )
+
+
+async def _blocks_page(
+    request: Request, *, error: DomainError | None = None, notice: str | None = None
+) -> Response:
+    viewer = await require_viewer(request)
+    async with runtime_of(request).db.reader() as session:
+        await require(session, viewer.account, Permission.MANAGE_BLOCKS)
+        found = await blocks.list_domain_blocks(session)
+    row_errors = error.errors if isinstance(error, blocks.ImportRejected) else []
+    return await render(
+        request,
+        "moderation/domain_blocks.html",
+        {"blocks": found, "error": error, "row_errors": row_errors, "notice": notice,
+         "severities": Severity.ALL},
+        status_code=422 if error else 200,
+    )  # fmt: skip
+
+
+async def domain_blocks(request: Request) -> Response:
+    if request.method == "GET":
+        return await _blocks_page(request)
+    viewer = await require_viewer(request)
+    form = await checked_form(request)
+    spec = blocks.DomainBlockSpec(
+        domain=forms.text(form, "domain"),
+        severity=forms.text(form, "severity"),
+        reject_media=forms.flag(form, "reject_media"),
+        reject_reports=forms.flag(form, "reject_reports"),
+        public_comment=forms.text(form, "public_comment"),
+        private_comment=forms.text(form, "private_comment"),
+        obfuscate=forms.flag(form, "obfuscate"),
+    )
+    try:
+        async with runtime_of(request).db.transaction() as session:
+            await blocks.block_domain(session, actor=viewer.account, spec=spec)
+    except DomainError as exc:
+        return await _blocks_page(request, error=exc)
+    return RedirectResponse("/moderation/domain_blocks", status_code=303)
+
+
+async def unblock(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    await checked_form(request)
+    async with runtime_of(request).db.transaction() as session:
+        await blocks.unblock_domain(
+            session, actor=viewer.account, block_id=int(request.path_params["block_id"])
+        )
+    return RedirectResponse("/moderation/domain_blocks", status_code=303)
+
+
+async def import_blocks(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    form = await checked_form(request)
+    upload = form.get("file")
+    text = forms.text(form, "csv")
+    if isinstance(upload, UploadFile):
+        raw = await upload.read(MAX_IMPORT + 1)
+        text = raw.decode("utf-8", errors="replace") if raw else text
+    try:
+        async with runtime_of(request).db.transaction() as session:
+            count = await blocks.import_domain_blocks(session, actor=viewer.account, text=text)
+    except DomainError as exc:
+        return await _blocks_page(request, error=exc)
+    return await _blocks_page(request, notice=f"Imported {count} domain block(s).")
+
+
+async def export_blocks(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    async with runtime_of(request).db.reader() as session:
+        await require(session, viewer.account, Permission.MANAGE_BLOCKS)
+        text = blocks.export_domain_blocks_csv(await blocks.list_domain_blocks(session))
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="domain_blocks.csv"'},
+    )
+
+
+async def settings(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    runtime = runtime_of(request)
+    error: DomainError | None = None
+    notice = None
+    values: dict[str, Any] | None = None
+    if request.method == "POST":
+        form = await checked_form(request)
+        values = {
+            "report_response_hours": forms.integer(form, "report_response_hours") or 0,
+            "show_domain_blocks": forms.flag(form, "show_domain_blocks"),
+            "terms_text": forms.text(form, "terms_text"),
+            "privacy_text": forms.text(form, "privacy_text"),
+            "contact_email": forms.text(form, "contact_email"),
+        }
+        try:
+            async with runtime.db.transaction() as session:
+                await policies.update_policies(session, actor=viewer.account, **values)
+            notice = "Settings saved."
+        except DomainError as exc:
+            error = exc
+    async with runtime.db.reader() as session:
+        await require(session, viewer.account, Permission.MANAGE_SETTINGS)
+        info = await get_instance_info(session)
+    if values is None or error is None:
+        values = {
+            "report_response_hours": info.report_response_hours,
+            "show_domain_blocks": info.show_domain_blocks,
+            "terms_text": info.terms_text,
+            "privacy_text": info.privacy_text,
+            "contact_email": info.contact_email,
+        }
+    return await render(
+        request,
+        "moderation/settings.html",
+        {"values": values, "error": error, "notice": notice},
+        status_code=422 if error else 200,
+    )
+
+
+routes = [
+    Route("/moderation/audit", audit),
+    Route("/moderation/audit.csv", audit_csv),
+    Route("/moderation/domain_blocks", domain_blocks, methods=["GET", "POST"]),
+    Route("/moderation/domain_blocks.csv", export_blocks),
+    Route("/moderation/domain_blocks/import", import_blocks, methods=["POST"]),
+    Route("/moderation/domain_blocks/{block_id:int}/delete", unblock, methods=["POST"]),
+    Route("/moderation/settings", settings, methods=["GET", "POST"]),
+]
