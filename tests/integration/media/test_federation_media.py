@@ -14,6 +14,7 @@ from parley.activitypub.to_ap import load_note
 from parley.domain.accounts.models import Account
 from parley.domain.media import service as media
 from parley.domain.media.models import MediaAttachment
+from parley.domain.media.remote import prune_cache
 from parley.domain.posts import service as posts
 from parley.domain.posts.models import Post
 from parley.domain.posts.views import hydrate
@@ -109,8 +110,6 @@ async def test_attachments_federate_and_are_proxied(
         assert again.content == proxied.content
 
     async with b.runtime.db.transaction() as session:
-        from parley.domain.media.remote import prune_cache
-
         assert await prune_cache(session, open_store(b.runtime.settings), older_than_days=-1) == 1
     assert not list((tmp_path / "media-b").rglob("*.jpg"))
 
