@@ -21,6 +21,8 @@ from parley.activitypub.verification import verify_request
 from parley.activitypub.vocab import host_of, id_of, type_of
 from parley.domain.accounts.queries import find_local_account
 from parley.domain.federation import service as federation
+from parley.domain.moderation.blocks import find_domain_block
+from parley.domain.moderation.models import Severity
 from parley.jobs.queue import enqueue
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,10 @@ async def receive(request: Request) -> Response:
     if doc is None:
         return _error(400, "body is not an ActivityStreams activity")
     actor_uri = id_of(doc["actor"]) or ""
+    async with fed.db.reader() as session:
+        block = await find_domain_block(session, host_of(actor_uri))
+    if block is not None and block.severity == Severity.SUSPEND:
+        return _error(403, "this server is blocked")
     if type_of(doc) == "Delete" and id_of(doc.get("object")) == actor_uri:
         # An account deleting itself: if we never knew it there is nothing to do, and its key
         # is gone with it, so do not fetch (Mastodon's servers send these to everyone).

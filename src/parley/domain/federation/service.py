@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.db.base import utcnow
 from parley.domain.accounts.models import Account
 from parley.domain.federation.models import InboxActivity, InstanceKey, RemoteHost
+from parley.domain.moderation.blocks import apply_domain_block
 from parley.infra.keys import KeyPair, generate_keypair
 
 INSTANCE_KEY = "instance_actor"
@@ -103,6 +104,7 @@ async def upsert_remote_account(session: AsyncSession, actor: RemoteActor) -> Ac
     account.also_known_as = actor.also_known_as
     account.fetched_at = utcnow()
     await session.flush()
+    await apply_domain_block(session, account)
     return account
 
 

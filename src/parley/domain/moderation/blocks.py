@@ -102,6 +102,19 @@ async def _enforce(session: AsyncSession, block: DomainBlock) -> None:
             await session.execute(accounts.where(column == mark).values({column: None}))
 
 
+async def apply_domain_block(session: AsyncSession, account: Account) -> None:
+    """A newly known remote account starts limited or suspended if its domain is blocked."""
+    if account.domain is None:
+        return
+    block = await find_domain_block(session, account.domain)
+    if block is None:
+        return
+    if block.severity == Severity.SUSPEND:
+        account.suspended_at = account.suspended_at or block.created_at
+    elif block.severity == Severity.LIMIT:
+        account.silenced_at = account.silenced_at or block.created_at
+
+
 async def _save(session: AsyncSession, spec: DomainBlockSpec) -> DomainBlock:
     block = await session.scalar(select(DomainBlock).where(DomainBlock.domain == spec.domain))
     if block is None:
