@@ -63,6 +63,15 @@ def content_type_of(key: str) -> str:
     return CONTENT_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
 
 
+def key_of_url(store: MediaStore, url: str | None) -> str | None:
+    """The key behind one of this store's URLs (None for any other URL)."""
+    prefix = store.url("avatars/0/x").removesuffix("avatars/0/x")
+    if not url or not url.startswith(prefix):
+        return None
+    key = url[len(prefix) :]
+    return key if is_public(key) else None
+
+
 class MediaStore(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
 

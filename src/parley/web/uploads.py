@@ -60,3 +60,15 @@ async def upload_all(
             raise Invalid("media", f"{upload.filename}: {exc.message}") from exc
         uploaded.append(item)
     return [m.id for m in uploaded]
+
+
+async def profile_images(form: FormData, runtime: Runtime) -> dict[str, bytes | None]:
+    """New avatar/header files chosen in the profile form, and those marked for removal."""
+    found: dict[str, bytes | None] = {}
+    for slot in ("avatar", "header"):
+        upload = form.get(slot)
+        if isinstance(upload, UploadFile) and upload.filename:
+            found[slot] = await upload.read(runtime.settings.media_max_image_bytes + 1)
+        elif form.get(f"remove_{slot}") == "1":
+            found[slot] = None
+    return found

@@ -18,9 +18,11 @@ from parley.domain.context import DomainContext
 from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from parley.domain.events import Event, record
 from parley.domain.instance.service import RegistrationMode, get_instance_info, list_rules
+from parley.domain.media.service import Limits, store_profile_image
 from parley.domain.oauth.models import OAuthAccessToken
 from parley.domain.posts.text import render_member_text
 from parley.infra.keys import generate_keypair
+from parley.infra.storage import key_of_url, open_store
 from parley.infra.tokens import digest, new_token
 from parley.jobs.queue import enqueue
 
@@ -281,6 +283,37 @@ async def update_profile(
     account.updated_at = utcnow()
     await session.flush()
     await record(session, Event.PROFILE_UPDATED, account_id=account.id)
+    return account
+
+
+PROFILE_IMAGES = ("avatar", "header")
+
+
+async def set_profile_image(
+    session: AsyncSession, ctx: DomainContext, *, account: Account, slot: str, data: bytes | None
+) -> Account:
+    """Set (or with None remove) the avatar or header; the picture it replaces is deleted."""
+    if slot not in PROFILE_IMAGES:
+        raise Invalid(slot, "No such profile picture")
+    store = open_store(ctx.settings)
+    url = None
+    if data is not None:
+        key = await store_profile_image(
+            store,
+            Limits.from_settings(ctx.settings),
+            account_id=account.id,
+            data=data,
+            slot=slot,
+        )
+        url = store.url(key)
+    old = getattr(account, f"{slot}_url")
+    setattr(account, f"{slot}_url", url)
+    account.updated_at = utcnow()
+    await session.flush()
+    await record(session, Event.PROFILE_UPDATED, account_id=account.id)
+    old_key = key_of_url(store, old)
+    if old_key is not None:
+        await store.delete(old_key)
     return account
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.config import Settings
 from parley.db.base import utcnow
+from parley.db.engine import Database
 from parley.db.ids import new_id
 from parley.domain.errors import Invalid, NotFound
 from parley.domain.media import processing
@@ -110,25 +111,31 @@ async def run_processing(data: bytes, kind: str) -> Processed:
     return await processing.process_video(data, gifv=kind == MediaKind.GIFV)
 
 
-async def _store(store: MediaStore, media: MediaAttachment, result: Processed) -> None:
-    file_key = make_key("attachments", media.id, "original", result.ext)
-    small_key = make_key(
-        "attachments",
-        media.id,
-        "small",
-        "jpg" if result.duration is not None or result.animated else result.ext,
-    )
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    result: Processed
+    file_key: str
+    small_key: str
+
+
+async def store_result(store: MediaStore, media_id: int, result: Processed) -> StoredResult:
+    """Write the processed files; a failure halfway leaves none behind."""
+    still = result.duration is None and not result.animated
+    file_key = make_key("attachments", media_id, "original", result.ext)
+    small_key = make_key("attachments", media_id, "small", result.ext if still else "jpg")
     await store.put(file_key, result.data, result.content_type)
     try:
-        await store.put(
-            small_key,
-            result.small,
-            "image/jpeg" if small_key.endswith(".jpg") else result.content_type,
-        )
+        small_type = result.content_type if still else "image/jpeg"
+        await store.put(small_key, result.small, small_type)
     except Exception:
         await store.delete(file_key)
         raise
-    media.file_key, media.small_key = file_key, small_key
+    return StoredResult(result, file_key, small_key)
+
+
+def apply_result(media: MediaAttachment, stored: StoredResult) -> None:
+    result = stored.result
+    media.file_key, media.small_key = stored.file_key, stored.small_key
     media.content_type = result.content_type
     media.size = len(result.data)
     media.width, media.height = result.width, result.height
@@ -167,7 +174,7 @@ async def upload_media(
             result = await run_processing(data, kind)
         except MediaError as exc:
             raise Invalid("file", str(exc)) from exc
-        await _store(store, media, result)
+        apply_result(media, await store_result(store, media.id, result))
     else:
         media.incoming_key = make_key("incoming", media.id, "upload")
         await store.put(media.incoming_key, data, "application/octet-stream")
@@ -179,23 +186,35 @@ async def upload_media(
     return media
 
 
-async def process_pending(session: AsyncSession, store: MediaStore, media_id: int) -> None:
-    """The `media.process` job: idempotent, so a retried job finishes or does nothing."""
-    media = await session.get(MediaAttachment, media_id)
-    if media is None or media.state != MediaState.PROCESSING or media.incoming_key is None:
-        return
-    data = await store.get(media.incoming_key)
-    if data is None:
-        media.state, media.error = MediaState.FAILED, "The upload was lost"
-        return
-    try:
-        result = await run_processing(data, media.kind)
-    except MediaError as exc:
-        media.state, media.error = MediaState.FAILED, str(exc)[:300]
-    else:
-        await _store(store, media, result)
-    await store.delete(media.incoming_key)
-    media.incoming_key = None
+async def process_pending(db: Database, store: MediaStore, media_id: int) -> None:
+    """The `media.process` job. Processing (seconds to minutes for video) runs outside any
+    database transaction; the outcome is written only if the upload is still waiting for
+    it, so a retried or duplicated job finishes the work or does nothing."""
+    async with db.reader() as session:
+        media = await session.get(MediaAttachment, media_id)
+        if media is None or media.state != MediaState.PROCESSING or media.incoming_key is None:
+            return
+        incoming, kind = media.incoming_key, media.kind
+    data = await store.get(incoming)
+    stored: StoredResult | None = None
+    error = "The upload was lost"
+    if data is not None:
+        try:
+            stored = await store_result(store, media_id, await run_processing(data, kind))
+        except MediaError as exc:
+            error = str(exc)[:300]
+    async with db.transaction() as session:
+        media = await session.get(MediaAttachment, media_id)
+        if media is None or media.state != MediaState.PROCESSING:
+            if stored is not None:  # deleted or finished meanwhile: keep nothing of ours
+                await discard_keys(store, [stored.file_key, stored.small_key])
+            return
+        if stored is not None:
+            apply_result(media, stored)
+        else:
+            media.state, media.error = MediaState.FAILED, error
+        media.incoming_key = None
+    await store.delete(incoming)
 
 
 async def get_own_media(
@@ -281,10 +300,9 @@ async def attach_media(
 
 
 async def remove_media(session: AsyncSession, store: MediaStore, media: MediaAttachment) -> None:
-    for key in (media.file_key, media.small_key, media.incoming_key):
-        if key:
-            await store.delete(key)
+    await discard_keys(store, [media.file_key, media.small_key, media.incoming_key])
     await session.delete(media)
+    await session.flush()
 
 
 async def expire_upload(session: AsyncSession, store: MediaStore, media_id: int) -> bool:
@@ -315,8 +333,11 @@ async def prune_unattached(session: AsyncSession, store: MediaStore) -> int:
 async def store_profile_image(
     store: MediaStore, limits: Limits, *, account_id: int, data: bytes, slot: str
 ) -> str:
-    """An avatar or header: a still image, stripped and resized now; returns its URL."""
-    kind, _ = await check_upload(data, limits)
+    """An avatar or header: a still image, stripped and resized now; returns its key."""
+    try:
+        kind, _ = await check_upload(data, limits)
+    except Invalid as exc:
+        raise Invalid(slot, exc.message) from exc
     if kind != MediaKind.IMAGE:
         raise Invalid(slot, "Only still images (JPEG, PNG, WebP, GIF) can be used here")
     side = 400 if slot == "avatar" else 1500
@@ -328,12 +349,16 @@ async def store_profile_image(
         raise Invalid(slot, str(exc)) from exc
     key = make_key(f"{slot}s", account_id, slot, result.ext)
     await store.put(key, result.data, result.content_type)
-    return store.url(key)
+    return key
+
+
+async def discard_keys(store: MediaStore, keys: list[str | None]) -> None:
+    for key in keys:
+        if key:
+            await store.delete(key)
 
 
 async def discard_files(store: MediaStore, uploads: list[MediaAttachment]) -> None:
     """Undo the files of uploads whose transaction failed (their rows rolled back)."""
     for media in uploads:
-        for key in (media.file_key, media.small_key, media.incoming_key):
-            if key:
-                await store.delete(key)
+        await discard_keys(store, [media.file_key, media.small_key, media.incoming_key])

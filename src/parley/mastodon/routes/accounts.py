@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -109,7 +110,29 @@ async def update_credentials(request: Request) -> Response:
             bot=params.boolean("bot"),
             discoverable=params.boolean("discoverable"),
         )
+        for slot, data in (await _profile_images(request)).items():
+            await accounts.set_profile_image(
+                session,
+                runtime.ctx,
+                account=await acting_account(session, member),
+                slot=slot,
+                data=data,
+            )
     return json_response(await _credential(request, member))
+
+
+async def _profile_images(request: Request) -> dict[str, bytes]:
+    """`avatar` and `header` files of a multipart PATCH (Params keeps only text fields)."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return {}
+    settings = runtime_of(request).settings
+    found = {}
+    async with request.form() as form:  # the form Params.read parsed, closed here
+        for slot in accounts.PROFILE_IMAGES:
+            upload = form.get(slot)
+            if isinstance(upload, UploadFile) and upload.filename:
+                found[slot] = await upload.read(settings.media_max_image_bytes + 1)
+    return found
 
 
 async def get_account(request: Request) -> Response:

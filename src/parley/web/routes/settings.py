@@ -13,7 +13,7 @@ from parley.domain.accounts import service as accounts
 from parley.domain.accounts.models import Account
 from parley.domain.accounts.queries import get_account, get_user_for_account
 from parley.domain.errors import DomainError, Invalid
-from parley.web import forms
+from parley.web import forms, uploads
 from parley.web.csrf import checked_form
 from parley.web.templating import render
 from parley.web.viewer import SESSION_COOKIE, require_viewer, runtime_of, set_session_cookie
@@ -50,15 +50,17 @@ async def profile(request: Request) -> Response:
         }
         try:
             async with runtime.db.transaction() as session:
-                await accounts.update_profile(
-                    session,
-                    runtime.ctx,
-                    account=await get_account(session, viewer.account.id),
-                    **values,
-                )
+                account = await get_account(session, viewer.account.id)
+                await accounts.update_profile(session, runtime.ctx, account=account, **values)
+                for slot, data in (await uploads.profile_images(form, runtime)).items():
+                    await accounts.set_profile_image(
+                        session, runtime.ctx, account=account, slot=slot, data=data
+                    )
             return RedirectResponse("/settings/profile?saved=1", status_code=303)
         except DomainError as exc:
             error = exc
+        finally:
+            await form.close()
     return await render(
         request,
         "settings/profile.html",
