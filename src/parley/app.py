@@ -21,9 +21,11 @@ from parley.db.engine import Database
 from parley.domain.context import DomainContext
 from parley.domain.events import JOB_PREFIX
 from parley.domain.media.jobs import media_handlers
+from parley.infra.pubsub import build_broker
 from parley.jobs.handlers import build_handlers
 from parley.jobs.worker import Worker
 from parley.mastodon.app import mastodon_routes
+from parley.mastodon.streaming.listeners import build_stream_listeners
 from parley.runtime import Runtime
 from parley.web.routes import build_web_app
 
@@ -36,7 +38,9 @@ def assemble(settings: Settings) -> tuple[Runtime, Federation]:
     db = Database(settings.database_url)
     ctx = DomainContext.from_settings(settings)
     worker = Worker(db, {})
-    runtime = Runtime(settings=settings, db=db, ctx=ctx, worker=worker)
+    runtime = Runtime(
+        settings=settings, db=db, ctx=ctx, worker=worker, broker=build_broker(settings)
+    )
     federation = Federation.from_runtime(runtime)
     federation_jobs = {
         kind: handler
@@ -46,7 +50,10 @@ def assemble(settings: Settings) -> tuple[Runtime, Federation]:
     worker.handlers = build_handlers(
         settings,
         db,
-        listeners={"federation": outbox.build_listeners(federation)},
+        listeners={
+            "federation": outbox.build_listeners(federation),
+            "streaming": build_stream_listeners(runtime, notification_events=True),
+        },
         extra={**federation_jobs, **media_handlers(settings, db)},
     )
     return runtime, federation
@@ -68,6 +75,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> Starlet
                 tasks.start_soon(runtime.worker.run_forever)
             yield
             tasks.cancel_scope.cancel()
+        await runtime.broker.close()
         await runtime.db.dispose()
 
     # Each adapter is a sub-application with its own error convention; the web UI comes last

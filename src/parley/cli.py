@@ -44,6 +44,7 @@ def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
         try:
             return await work(runtime)
         finally:
+            await runtime.broker.close()
             await runtime.db.dispose()
 
     try:

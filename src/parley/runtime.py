@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from parley.config import Settings
 from parley.db.engine import Database
 from parley.domain.context import DomainContext
+from parley.infra.pubsub import Broker
 from parley.jobs.worker import Worker
 
 
@@ -16,3 +17,5 @@ class Runtime:
     db: Database
     ctx: DomainContext
     worker: Worker
+    # Streaming fan-out: in-process by default, Redis when PARLEY_REDIS_URL is set.
+    broker: Broker

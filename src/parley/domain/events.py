@@ -22,7 +22,7 @@ class Event:
     POST_EDITED = "post.edited"  # post_id
     POST_DELETED = "post.deleted"  # post_id, account_id, uri, visibility, mentioned_ids
     ECHO_CREATED = "echo.created"  # post_id (the echo)
-    ECHO_DELETED = "echo.deleted"  # account_id, uri, original_uri
+    ECHO_DELETED = "echo.deleted"  # post_id (the echo), account_id, uri, original_uri
     UPVOTE_CREATED = "upvote.created"  # account_id, post_id
     UPVOTE_DELETED = "upvote.deleted"  # account_id, post_id
     FOLLOW_REQUESTED = "follow.requested"  # account_id, target_id
@@ -34,6 +34,7 @@ class Event:
     PROFILE_UPDATED = "account.updated"  # account_id
     ACCOUNT_DELETED = "account.deleted"  # account_id
     POLL_VOTED = "poll.voted"  # account_id, poll_id, choices
+    NOTIFICATION_CREATED = "notification.created"  # notification_id
     REPORT_FILED = "report.filed"  # report_id (only when it is to be forwarded to a server)
 
 

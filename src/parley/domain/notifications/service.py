@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.db.base import utcnow
 from parley.domain.accounts.models import Account
 from parley.domain.errors import Conflict, Invalid, NotFound
+from parley.domain.events import Event, record
 from parley.domain.notifications.models import Marker, Notification
 from parley.domain.relationships.queries import find_mute, is_blocked_either_way
 
@@ -36,11 +37,34 @@ async def notify(
     mute = await find_mute(session, recipient_id, from_account_id)
     if mute is not None and mute.hide_notifications:
         return None
+    return await add_notification(
+        session,
+        recipient_id=recipient_id,
+        from_account_id=from_account_id,
+        type=type,
+        post_id=post_id,
+    )
+
+
+async def add_notification(
+    session: AsyncSession,
+    *,
+    recipient_id: int,
+    from_account_id: int,
+    type: str,
+    post_id: int | None = None,
+) -> Notification:
+    """Write a notification row, unconditionally, and record it (streaming listens).
+
+    The one way a notification is stored; `notify` decides first whether to send one, and the
+    few notifications about one's own things (a poll ended, a moderation warning) come here.
+    """
     notification = Notification(
         account_id=recipient_id, from_account_id=from_account_id, type=type, post_id=post_id
     )
     session.add(notification)
     await session.flush()
+    await record(session, Event.NOTIFICATION_CREATED, notification_id=notification.id)
     return notification
 
 

@@ -124,6 +124,7 @@ async def remove_echo(session: AsyncSession, echo: Post) -> None:
     await record(
         session,
         Event.ECHO_DELETED,
+        post_id=echo.id,
         account_id=echo.account_id,
         uri=echo.uri,
         original_uri=None if original is None else original.uri,

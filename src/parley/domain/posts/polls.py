@@ -13,8 +13,8 @@ from parley.domain.accounts.models import Account
 from parley.domain.errors import Conflict, Invalid, NotFound
 from parley.domain.events import Event, record
 from parley.domain.instance.service import InstanceInfo
-from parley.domain.notifications.models import Notification, NotificationType
-from parley.domain.notifications.service import notify
+from parley.domain.notifications.models import NotificationType
+from parley.domain.notifications.service import add_notification, notify
 from parley.domain.posts.models import Poll, PollVote, Post
 from parley.domain.posts.visibility import can_see
 from parley.jobs.queue import enqueue
@@ -172,13 +172,12 @@ async def close_poll(session: AsyncSession, *, poll_id: int) -> bool:
     author = await session.get(Account, post.account_id)
     if author is not None and author.is_local:
         # notify() skips one's own acts; the author is told of their own poll, as Mastodon does.
-        session.add(
-            Notification(
-                account_id=author.id,
-                from_account_id=author.id,
-                type=NotificationType.POLL_ENDED,
-                post_id=post.id,
-            )
+        await add_notification(
+            session,
+            recipient_id=author.id,
+            from_account_id=author.id,
+            type=NotificationType.POLL_ENDED,
+            post_id=post.id,
         )
     await session.flush()
     return True

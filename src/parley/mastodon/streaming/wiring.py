@@ -9,8 +9,6 @@ from parley.runtime import Runtime
 def broker_of(runtime: Runtime) -> Broker | None:
     """`runtime.broker`, built once by the composition root with `build_broker(settings)`.
 
-    Read by name so this adapter works before and after Runtime carries the field; None
-    means streaming is not wired in, and the endpoints answer 503.
+    (None would mean streaming is not wired in; the endpoints then answer 503.)
     """
-    broker: Broker | None = getattr(runtime, "broker", None)
-    return broker
+    return runtime.broker
