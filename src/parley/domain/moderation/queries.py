@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.db.base import utcnow
-from parley.domain.accounts.models import Account
+from parley.domain.accounts.models import Account, User
+from parley.domain.errors import NotFound
 from parley.domain.moderation.models import Appeal, AuditLogEntry, Report, Strike
 from parley.domain.moderation.permissions import Permission, require
 from parley.domain.posts.models import Post
@@ -209,3 +210,32 @@ async def transparency(session: AsyncSession, *, months: int = 12) -> list[Month
     ).all()
     actions = await session.scalars(select(Strike.created_at).where(Strike.created_at >= since))
     return monthly_stats([(c, r) for c, r in reports], list(actions.all()))
+
+
+async def list_reports(
+    session: AsyncSession, *, moderator: Account, resolved: bool = False, limit: int = 100
+) -> list[Report]:
+    await require(session, moderator, Permission.MANAGE_REPORTS)
+    done = Report.action_taken_at.is_not(None) if resolved else Report.action_taken_at.is_(None)
+    rows = await session.scalars(select(Report).where(done).order_by(Report.id.desc()).limit(limit))
+    return list(rows.all())
+
+
+async def report_for_staff(session: AsyncSession, *, moderator: Account, report_id: int) -> Report:
+    await require(session, moderator, Permission.MANAGE_REPORTS)
+    report = await session.get(Report, report_id)
+    if report is None:
+        raise NotFound("This report does not exist")
+    return report
+
+
+async def account_for_staff(
+    session: AsyncSession, *, moderator: Account, account_id: int
+) -> tuple[Account, User | None]:
+    """An account (suspended ones too) and, for a local one, its user row."""
+    await require(session, moderator, Permission.ACT_ON_ACCOUNTS)
+    account = await session.get(Account, account_id)
+    if account is None:
+        raise NotFound("Record not found")
+    user = await session.scalar(select(User).where(User.account_id == account.id))
+    return account, user

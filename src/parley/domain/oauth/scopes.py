@@ -21,10 +21,18 @@ WRITE_SCOPES = (
 FOLLOW_COVERS = frozenset(
     {"read:blocks", "write:blocks", "read:follows", "write:follows", "read:mutes", "write:mutes"}
 )
+# Mastodon's admin API scopes: a token only keeps them when its member is staff (see
+# `for_role`), and the admin endpoints check the member's role as well.
+ADMIN_SCOPES = (
+    "admin:read", "admin:write", "admin:read:accounts", "admin:write:accounts",
+    "admin:read:reports", "admin:write:reports", "admin:read:domain_blocks",
+    "admin:write:domain_blocks",
+)  # fmt: skip
 # `push` is accepted because every app asks for it (Mastodon.py, Tusky, Ivory by default) and a
 # refusal would fail their sign-in; it grants nothing here, since Parley has no Web Push.
-# Admin scopes are refused: Parley has no Mastodon admin API.
-SUPPORTED = ("read", "write", "follow", "push", "profile", *READ_SCOPES, *WRITE_SCOPES)
+SUPPORTED = (
+    "read", "write", "follow", "push", "profile", *READ_SCOPES, *WRITE_SCOPES, *ADMIN_SCOPES,
+)  # fmt: skip
 DEFAULT = "read"
 
 
@@ -46,10 +54,17 @@ def covers(granted: str | list[str], required: str) -> bool:
     held = set(granted.split() if isinstance(granted, str) else granted)
     if required in held:
         return True
-    parent = required.partition(":")[0]
-    if parent != required and parent in held:
+    # Every shorter prefix covers: `read` covers `read:statuses`, `admin:read` covers
+    # `admin:read:reports` (but `admin` alone is no scope, so it grants nothing).
+    parts = required.split(":")
+    if any(":".join(parts[:n]) in held for n in range(1, len(parts))):
         return True
     return required in FOLLOW_COVERS and "follow" in held
+
+
+def for_role(scopes: list[str], *, staff: bool) -> list[str]:
+    """The scopes a token may hold: admin scopes only for staff members."""
+    return scopes if staff else [s for s in scopes if not s.startswith("admin:")]
 
 
 def is_subset(requested: list[str], allowed: str | list[str]) -> bool:

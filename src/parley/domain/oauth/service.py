@@ -20,9 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.db.base import utcnow
 from parley.domain.accounts import service as accounts
+from parley.domain.accounts.models import User
 from parley.domain.context import DomainContext
 from parley.domain.errors import Forbidden, Invalid, Unauthenticated
 from parley.domain.instance.service import RegistrationMode, get_instance_info
+from parley.domain.moderation.permissions import STAFF as STAFF_ROLES
 from parley.domain.oauth import scopes as oauth_scopes
 from parley.domain.oauth.errors import OAuthError, invalid_client, invalid_grant, invalid_scope
 from parley.domain.oauth.models import OAuthAccessToken, OAuthApplication, OAuthAuthorizationCode
@@ -205,6 +207,9 @@ async def issue_token(
     scopes: list[str],
 ) -> IssuedToken:
     secret = new_token()
+    if account_id is not None:  # admin scopes are silently narrowed away for members
+        role = await session.scalar(select(User.role).where(User.account_id == account_id))
+        scopes = oauth_scopes.for_role(scopes, staff=role in STAFF_ROLES)
     access = OAuthAccessToken(
         token_hash=digest(secret),
         application_id=application.id,
