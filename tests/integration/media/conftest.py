@@ -7,6 +7,7 @@ import pytest
 
 from parley.runtime import Runtime
 from tests.conftest import Members
+from tests.e2e import conftest as e2e
 from tests.integration.activitypub import test_two_instances
 from tests.integration.mastodon.conftest import Api
 
@@ -18,3 +19,7 @@ def api(runtime: Runtime, members: Members, client: httpx.AsyncClient) -> Api:
 
 # Two federating instances, as the ActivityPub tests build them.
 pair = test_two_instances.pair
+
+# The browser test's server and Chromium, as the e2e tests build them.
+chromium = e2e.chromium
+server = e2e.server
