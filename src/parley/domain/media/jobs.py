@@ -13,8 +13,7 @@ from parley.jobs.worker import Handler
 
 def media_handlers(settings: Settings, db: Database) -> dict[str, Handler]:
     async def process(payload: dict[str, Any]) -> None:
-        async with db.transaction() as session:
-            await service.process_pending(session, open_store(settings), int(payload["media_id"]))
+        await service.process_pending(db, open_store(settings), int(payload["media_id"]))
 
     async def expire(payload: dict[str, Any]) -> None:
         async with db.transaction() as session:
