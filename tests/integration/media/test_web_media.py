@@ -77,3 +77,32 @@ async def test_a_bad_file_shows_the_form_again_and_stores_nothing(
     assert "evil.jpg: This file type is not supported" in response.text
     root = runtime.settings.media_dir
     assert not root.exists() or not [p for p in root.rglob("*") if p.is_file()]
+
+
+async def test_a_member_who_requires_alt_text_cannot_post_undescribed_media(
+    client: httpx.AsyncClient,
+) -> None:
+    browser = Browser(client)
+    await browser.sign_up("alice")
+    token = await browser.csrf("/settings/profile")
+    saved = await client.post(
+        "/settings/profile",
+        data={
+            "csrf_token": token,
+            "display_name": "",
+            "note": "",
+            "require_media_description": "1",
+        },
+    )
+    assert saved.status_code == 303
+    refused = await post_form(
+        browser, {"text": "x"}, [("media", ("a.jpg", jpeg_with_gps(64, 64), "image/jpeg"))]
+    )
+    assert refused.status_code == 422
+    assert "needs a description" in refused.text
+    accepted = await post_form(
+        browser,
+        {"text": "x", "media_description": "A test card"},
+        [("media", ("a.jpg", jpeg_with_gps(64, 64), "image/jpeg"))],
+    )
+    assert accepted.status_code == 303

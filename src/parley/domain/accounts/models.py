@@ -111,6 +111,8 @@ class User(IdMixin, Base):
     default_visibility: Mapped[str] = mapped_column(String(16), default="public")
     default_sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     default_language: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Refuse posts whose attachments lack a description (alt text).
+    require_media_description: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(default=None)
     failed_sign_ins: Mapped[int] = mapped_column(default=0)

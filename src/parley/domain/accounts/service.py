@@ -317,6 +317,14 @@ async def set_profile_image(
     return account
 
 
+async def set_media_preferences(
+    session: AsyncSession, *, user: User, require_media_description: bool
+) -> User:
+    user.require_media_description = require_media_description
+    await session.flush()
+    return user
+
+
 async def set_role(session: AsyncSession, *, user: User, role: str) -> User:
     if role not in Role.ALL:
         raise Invalid("role", f"Role must be one of {', '.join(Role.ALL)}")

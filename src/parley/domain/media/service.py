@@ -251,6 +251,7 @@ async def attach_media(
     post_id: int,
     media_ids: list[int],
     allow_processing: bool = False,
+    require_description: bool = False,
 ) -> list[MediaAttachment]:
     """Make `media_ids` (in that order) the post's attachments; others it had are let go.
 
@@ -279,6 +280,8 @@ async def attach_media(
             or media.post_id not in (None, post_id)
         ):
             raise Invalid("media_ids", "Media not found or not yours to attach")
+        if require_description and not media.description:
+            raise Invalid("media_ids", "Every attachment needs a description (your settings)")
         if media.state == MediaState.FAILED or (
             media.state == MediaState.PROCESSING and not allow_processing
         ):

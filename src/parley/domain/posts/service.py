@@ -134,6 +134,7 @@ async def create_post(
             post_id=post.id,
             media_ids=media_ids,
             allow_processing=allow_processing_media,
+            require_description=bool(preferences and preferences.require_media_description),
         )
         post.has_media = True
 

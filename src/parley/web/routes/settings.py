@@ -52,6 +52,11 @@ async def profile(request: Request) -> Response:
             async with runtime.db.transaction() as session:
                 account = await get_account(session, viewer.account.id)
                 await accounts.update_profile(session, runtime.ctx, account=account, **values)
+                await accounts.set_media_preferences(
+                    session,
+                    user=await get_user_for_account(session, account.id),
+                    require_media_description=forms.flag(form, "require_media_description"),
+                )
                 for slot, data in (await uploads.profile_images(form, runtime)).items():
                     await accounts.set_profile_image(
                         session, runtime.ctx, account=account, slot=slot, data=data

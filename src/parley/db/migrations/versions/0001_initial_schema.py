@@ -560,6 +560,7 @@ def upgrade() -> None:
         sa.Column("default_visibility", sa.String(length=16), nullable=False),
         sa.Column("default_sensitive", sa.Boolean(), nullable=False),
         sa.Column("default_language", sa.String(length=16), nullable=True),
+        sa.Column("require_media_description", sa.Boolean(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_sign_in_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("failed_sign_ins", sa.BigInteger(), nullable=False),
