@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.db.base import utcnow
 from parley.db.ids import new_id
 from parley.domain.accounts.models import Account
+from parley.domain.events import Event, record
 from parley.domain.media.remote import RemoteMedia, replace_remote_attachments
 from parley.domain.notifications.models import NotificationType
 from parley.domain.notifications.service import notify
@@ -117,6 +118,8 @@ async def create_remote_post(
         await add_to_counter(session, Post.quotes_count, quoted.id, 1)
     await fan_out_post(session, post)
     await _notify(session, post, parent=parent, quoted=quoted, mentioned=mentioned)
+    # Streams show remote posts too; the federation listener ignores non-local authors.
+    await record(session, Event.POST_CREATED, post_id=post.id)
     return post
 
 
@@ -199,6 +202,7 @@ async def update_remote_post(session: AsyncSession, *, post: Post, data: RemoteP
     )
     session.add(_version(post, at=post.edited_at))
     await session.flush()
+    await record(session, Event.POST_EDITED, post_id=post.id)
     return post
 
 
