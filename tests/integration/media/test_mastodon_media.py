@@ -273,3 +273,16 @@ async def test_instance_advertises_media_limits(api: Api) -> None:
     assert "image/jpeg" in media["supported_mime_types"]
     assert media["image_size_limit"] == 16 * 1024 * 1024
     assert instance["configuration"]["statuses"]["max_media_attachments"] == 4
+
+
+async def test_an_unattached_upload_can_be_deleted_an_attached_one_cannot(
+    api: Api, runtime: Runtime
+) -> None:
+    alice = await api.member("alice")
+    loose = await api.call("POST", "/api/v1/media", alice, files=files(jpeg_with_gps(32, 32)))
+    used = await api.call("POST", "/api/v1/media", alice, files=files(jpeg_with_gps(32, 32)))
+    await api.call("POST", "/api/v1/statuses", alice, json={"media_ids": [used["id"]]})
+    await api.call("DELETE", f"/api/v1/media/{loose['id']}", alice)
+    await api.call("GET", f"/api/v1/media/{loose['id']}", alice, status=404)
+    await api.call("DELETE", f"/api/v1/media/{used['id']}", alice, status=422)
+    assert len(await stored_files(runtime)) == 2  # the used upload's original and preview

@@ -308,6 +308,15 @@ async def remove_media(session: AsyncSession, store: MediaStore, media: MediaAtt
     await session.flush()
 
 
+async def delete_own_media(
+    session: AsyncSession, store: MediaStore, *, account_id: int, media_id: int
+) -> None:
+    media = await get_own_media(session, account_id=account_id, media_id=media_id)
+    if media.post_id is not None:
+        raise Invalid("id", "Media attachment is currently used by a status")
+    await remove_media(session, store, media)
+
+
 async def expire_upload(session: AsyncSession, store: MediaStore, media_id: int) -> bool:
     """The `media.expire` job: an upload still unattached a day later is deleted."""
     media = await session.get(MediaAttachment, media_id)

@@ -93,9 +93,23 @@ async def update_media(request: Request) -> Response:
     return _answer(runtime.settings.base_url, media)
 
 
+async def delete_media(request: Request) -> Response:
+    member = await require_member(request, "write:media")
+    runtime = runtime_of(request)
+    async with runtime.db.transaction() as session:
+        await service.delete_own_media(
+            session,
+            open_store(runtime.settings),
+            account_id=member.id,
+            media_id=path_id(request),
+        )
+    return json_response({})
+
+
 routes = [
     Route("/api/v2/media", upload_v2, methods=["POST"]),
     Route("/api/v1/media", upload_v1, methods=["POST"]),
     Route("/api/v1/media/{id}", get_media, methods=["GET"]),
     Route("/api/v1/media/{id}", update_media, methods=["PUT"]),
+    Route("/api/v1/media/{id}", delete_media, methods=["DELETE"]),
 ]
