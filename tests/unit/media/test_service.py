@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import update
 
 from parley.db.base import utcnow
+from parley.domain.accounts import deletion
+from parley.domain.accounts import service as accounts
 from parley.domain.accounts.models import Account
 from parley.domain.errors import Invalid
 from parley.domain.media import service
@@ -16,7 +18,7 @@ from parley.domain.media.models import MAX_DESCRIPTION, MediaAttachment, MediaSt
 from parley.domain.posts import service as posts
 from parley.infra.storage import MediaStore, open_store
 from parley.runtime import Runtime
-from tests.conftest import Members
+from tests.conftest import PASSWORD, Members
 from tests.fixtures.media import jpeg_with_gps, noise_png
 
 
@@ -106,4 +108,23 @@ async def test_alt_text_has_a_limit(runtime: Runtime, members: Members) -> None:
         await upload(
             runtime, user.account_id, jpeg_with_gps(64, 64), description="x" * (MAX_DESCRIPTION + 1)
         )
+    assert files_under(runtime.settings.media_dir) == []
+
+
+async def test_deleting_an_account_deletes_its_uploads_and_pictures(
+    runtime: Runtime, members: Members
+) -> None:
+    user = await members.create("alice")
+    await upload(runtime, user.account_id, jpeg_with_gps(64, 64))
+    async with runtime.db.transaction() as session:
+        account = await session.get(Account, user.account_id)
+        assert account is not None
+        await accounts.set_profile_image(
+            session, runtime.ctx, account=account, slot="avatar", data=jpeg_with_gps(64, 64)
+        )
+    assert len(files_under(runtime.settings.media_dir)) == 3
+    async with runtime.db.transaction() as session:
+        account = await session.get(Account, user.account_id)
+        assert account is not None
+        await deletion.delete_account(session, runtime.ctx, account=account, password=PASSWORD)
     assert files_under(runtime.settings.media_dir) == []

@@ -25,12 +25,14 @@ from parley.domain.context import DomainContext
 from parley.domain.errors import Forbidden, Invalid, NotFound
 from parley.domain.events import Event, record
 from parley.domain.interactions.models import Bookmark, Pin, Upvote
+from parley.domain.media.service import forget_account_media
 from parley.domain.notifications.models import Marker, Notification
 from parley.domain.oauth.models import IdempotencyKey, OAuthAccessToken, OAuthAuthorizationCode
 from parley.domain.posts.counting import not_below_zero
 from parley.domain.posts.models import Poll, PollVote, Post
 from parley.domain.relationships.models import Block, Follow, FollowRequest, Mute
 from parley.domain.timelines.models import FeedEntry, List, ListMember
+from parley.infra.storage import open_store
 
 
 async def delete_account(
@@ -78,6 +80,13 @@ async def delete_account(
         delete(PasswordReset).where(PasswordReset.user_id == user.id),
         delete(User).where(User.id == user.id),
     ]
+    # Uploads and pictures go now: a deleted member's files must not stay reachable.
+    await forget_account_media(
+        session,
+        open_store(ctx.settings),
+        account_id=me,
+        urls=[tombstone.avatar_url, tombstone.header_url],
+    )
     await session.flush()
     for statement in statements:
         await session.execute(statement.execution_options(synchronize_session=False))

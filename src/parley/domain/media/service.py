@@ -26,7 +26,7 @@ from parley.domain.errors import Invalid, NotFound
 from parley.domain.media import processing
 from parley.domain.media.models import MAX_DESCRIPTION, MediaAttachment, MediaKind, MediaState
 from parley.domain.media.processing import MediaError, Processed
-from parley.infra.storage import MediaStore, make_key
+from parley.infra.storage import MediaStore, key_of_url, make_key
 from parley.jobs.queue import enqueue
 
 PROCESS_JOB = "media.process"
@@ -315,6 +315,21 @@ async def delete_own_media(
     if media.post_id is not None:
         raise Invalid("id", "Media attachment is currently used by a status")
     await remove_media(session, store, media)
+
+
+async def forget_account_media(
+    session: AsyncSession, store: MediaStore, *, account_id: int, urls: list[str | None]
+) -> None:
+    """A deleted account's uploads and profile pictures (`urls`), rows and files."""
+    for media in (
+        await session.scalars(
+            select(MediaAttachment).where(
+                MediaAttachment.account_id == account_id, MediaAttachment.remote_url.is_(None)
+            )
+        )
+    ).all():
+        await remove_media(session, store, media)
+    await discard_keys(store, [key_of_url(store, url) for url in urls])
 
 
 async def expire_upload(session: AsyncSession, store: MediaStore, media_id: int) -> bool:
