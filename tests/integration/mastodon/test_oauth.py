@@ -423,7 +423,6 @@ async def test_unknown_api_paths_and_unsupported_features_are_404(api: Api) -> N
         ("GET", "/api/v1/nope"),
         ("GET", "/api/v2/filters"),
         ("GET", "/api/v1/conversations"),
-        ("POST", "/api/v2/media"),
         ("GET", "/api/v1/trends/tags"),
         ("DELETE", "/api/v1/apps"),
     ]:
