@@ -49,6 +49,7 @@ def _compose_values(form: FormData) -> dict[str, Any]:
         "poll_options": [o for o in forms.texts(form, "poll_option") if o.strip()],
         "poll_expires_in": forms.text(form, "poll_expires_in"),
         "poll_multiple": forms.flag(form, "poll_multiple"),
+        "sensitive": forms.flag(form, "sensitive"),
         "next": safe_next(forms.text(form, "next")),
     }
 
@@ -92,7 +93,7 @@ async def create(request: Request) -> Response:
                 text=values["text"],
                 spoiler_text=values["spoiler_text"],
                 visibility=values["visibility"],
-                sensitive=forms.flag(form, "sensitive"),
+                sensitive=values["sensitive"],
                 in_reply_to_id=reply_to,
                 quote_of_id=quote_of,
                 poll=_poll(values),
