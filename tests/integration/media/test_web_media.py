@@ -7,9 +7,11 @@ import re
 
 import httpx
 from PIL import Image
+from sqlalchemy import select
 
+from parley.jobs.models import Job
 from parley.runtime import Runtime
-from tests.fixtures.media import jpeg_with_gps, png_with_text
+from tests.fixtures.media import jpeg_with_gps, noise_png, png_with_text
 from tests.integration.web.conftest import Browser
 
 
@@ -106,3 +108,22 @@ async def test_a_member_who_requires_alt_text_cannot_post_undescribed_media(
         [("media", ("a.jpg", jpeg_with_gps(64, 64), "image/jpeg"))],
     )
     assert accepted.status_code == 303
+
+
+async def test_a_big_picture_shows_as_processing_until_the_worker_is_done(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    browser = Browser(client)
+    await browser.sign_up("alice")
+    response = await post_form(
+        browser, {"text": "big"}, [("media", ("big.png", noise_png(700, 600), "image/png"))]
+    )
+    assert response.status_code == 303, response.text
+    assert "Processing image" in (await browser.get("/home")).text
+    await runtime.worker.drain()
+    page = await browser.get("/home")
+    assert "Processing image" not in page.text
+    assert '<img src="/media/attachments/' in page.text
+    async with runtime.db.reader() as session:
+        kinds = set(await session.scalars(select(Job.kind)))
+    assert "event.post.edited" in kinds  # federation and streams hear of the finished file

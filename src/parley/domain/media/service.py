@@ -23,6 +23,7 @@ from parley.db.base import utcnow
 from parley.db.engine import Database
 from parley.db.ids import new_id
 from parley.domain.errors import Invalid, NotFound
+from parley.domain.events import Event, record
 from parley.domain.media import processing
 from parley.domain.media.models import MAX_DESCRIPTION, MediaAttachment, MediaKind, MediaState
 from parley.domain.media.processing import MediaError, Processed
@@ -214,6 +215,10 @@ async def process_pending(db: Database, store: MediaStore, media_id: int) -> Non
         else:
             media.state, media.error = MediaState.FAILED, error
         media.incoming_key = None
+        if media.post_id is not None and stored is not None:
+            # Posted from the web while still processing: followers' servers and open
+            # streams learn of the finished file as an edit of the post.
+            await record(session, Event.POST_EDITED, post_id=media.post_id)
     await store.delete(incoming)
 
 
