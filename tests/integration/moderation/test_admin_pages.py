@@ -83,3 +83,17 @@ async def test_policy_pages_have_defaults_and_admins_edit_them(
         "/moderation/settings", {"report_response_hours": "0"}, page="/moderation/settings"
     )
     assert bad.status_code == 422
+
+
+async def test_admins_edit_the_server_rules_and_moderators_cannot(
+    browser_factory: Callable[[], Browser], members: Members
+) -> None:
+    admin = await _signed_in(browser_factory, members, "boss", "admin")
+    mod = await _signed_in(browser_factory, members, "mod", "moderator")
+    added = await admin.post("/moderation/rules", {"text": "No threats of violence"})
+    assert added.status_code == 303
+    assert "No threats of violence" in (await browser_factory().get("/about")).text
+    assert (await mod.post("/moderation/rules", {"text": "Mine"})).status_code == 403
+    assert (await admin.post("/moderation/rules", {"text": " "})).status_code == 422
+    audit = await admin.get("/moderation/audit")
+    assert "rule.create" in audit.text

@@ -7,7 +7,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.domain.accounts.models import Account
 from parley.domain.errors import Invalid
-from parley.domain.instance.service import InstanceInfo, update_instance_info
+from parley.domain.instance.models import Rule
+from parley.domain.instance.service import (
+    InstanceInfo,
+    add_rule,
+    remove_rule,
+    update_instance_info,
+)
 from parley.domain.moderation.audit import write_audit
 from parley.domain.moderation.permissions import Permission, require
 
@@ -93,3 +99,24 @@ async def update_policies(
         show_domain_blocks=show_domain_blocks,
     )
     return info
+
+
+async def add_server_rule(
+    session: AsyncSession, *, actor: Account, text: str, hint: str = ""
+) -> Rule:
+    await require(session, actor, Permission.MANAGE_RULES)
+    rule = await add_rule(session, text=text, hint=hint)
+    await write_audit(
+        session, actor=actor, action="rule.create", target_type="rule", target_id=rule.id,
+        text=rule.text,
+    )  # fmt: skip
+    return rule
+
+
+async def remove_server_rule(session: AsyncSession, *, actor: Account, rule_id: int) -> None:
+    """Reports keep the ids of the rules they cited; a removed rule shows as its id."""
+    await require(session, actor, Permission.MANAGE_RULES)
+    await remove_rule(session, rule_id=rule_id)
+    await write_audit(
+        session, actor=actor, action="rule.delete", target_type="rule", target_id=rule_id
+    )

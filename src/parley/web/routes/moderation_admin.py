@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from parley.domain.errors import DomainError
-from parley.domain.instance.service import get_instance_info
+from parley.domain.instance.service import get_instance_info, list_rules
 from parley.domain.moderation import blocks, policies, queries
 from parley.domain.moderation.models import Severity
 from parley.domain.moderation.permissions import Permission, require
@@ -150,6 +150,7 @@ async def settings(request: Request) -> Response:
     async with runtime.db.reader() as session:
         await require(session, viewer.account, Permission.MANAGE_SETTINGS)
         info = await get_instance_info(session)
+        rules = await list_rules(session)
     if values is None or error is None:
         values = {
             "report_response_hours": info.report_response_hours,
@@ -161,9 +162,25 @@ async def settings(request: Request) -> Response:
     return await render(
         request,
         "moderation/settings.html",
-        {"values": values, "error": error, "notice": notice},
+        {"values": values, "error": error, "notice": notice, "rules": rules},
         status_code=422 if error else 200,
     )
+
+
+async def rules(request: Request) -> Response:
+    """Add a server rule (`text`) or remove one (`remove` = its id)."""
+    viewer = await require_viewer(request)
+    form = await checked_form(request)
+    removed = forms.integer(form, "remove")
+    async with runtime_of(request).db.transaction() as session:
+        if removed is not None:
+            await policies.remove_server_rule(session, actor=viewer.account, rule_id=removed)
+        else:
+            await policies.add_server_rule(
+                session, actor=viewer.account, text=forms.text(form, "text"),
+                hint=forms.text(form, "hint"),
+            )  # fmt: skip
+    return RedirectResponse("/moderation/settings#rules", status_code=303)
 
 
 routes = [
@@ -174,4 +191,5 @@ routes = [
     Route("/moderation/domain_blocks/import", import_blocks, methods=["POST"]),
     Route("/moderation/domain_blocks/{block_id:int}/delete", unblock, methods=["POST"]),
     Route("/moderation/settings", settings, methods=["GET", "POST"]),
+    Route("/moderation/rules", rules, methods=["POST"]),
 ]
