@@ -132,14 +132,18 @@ def hash_of(image: Image.Image) -> str:
 def process_image(data: bytes, *, max_side: int = MAX_SIDE) -> Processed:
     """Decode, orient, strip, resize, thumbnail and hash a still image (CPU-bound: thread)."""
     image = open_image(data)
+    scale = min(1.0, max_side / max(image.width, image.height))
     try:
-        image.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale when it can
+        # JPEG: decode straight at 1/2, 1/4 or 1/8 scale when the result is still big enough
+        # (both sides must stay at or above the target, so it is the target's own shape).
+        image.draft("RGB", (round(image.width * scale), round(image.height * scale)))
         image.load()
+        # Resize first: orienting and copying the pixels is then done on the small image.
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
         image = ImageOps.exif_transpose(image) or image
     except (OSError, ValueError, SyntaxError) as exc:
         raise MediaError("The image is damaged and cannot be read") from exc
     image = _fresh(image)
-    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     encoded, content_type, ext = _encode(image, quality=85)
     small = image.copy()
     small.thumbnail((SMALL_SIDE, SMALL_SIDE), Image.Resampling.LANCZOS)
