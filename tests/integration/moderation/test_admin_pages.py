@@ -97,3 +97,21 @@ async def test_admins_edit_the_server_rules_and_moderators_cannot(
     assert (await admin.post("/moderation/rules", {"text": " "})).status_code == 422
     audit = await admin.get("/moderation/audit")
     assert "rule.create" in audit.text
+
+
+async def test_a_blocked_email_domain_cannot_sign_up(
+    browser_factory: Callable[[], Browser], members: Members
+) -> None:
+    admin = await _signed_in(browser_factory, members, "boss", "admin")
+    blocked = await admin.post("/moderation/email_domain_blocks", {"domain": "Spam.Example"})
+    assert blocked.status_code == 303
+    assert "spam.example" in (await admin.get("/moderation/domain_blocks")).text
+    visitor = browser_factory()
+    refused = await visitor.post(
+        "/auth/sign_up",
+        {"username": "spammer", "email": "x@mail.spam.example", "password": "long enough pw",
+         "password_confirmation": "long enough pw", "agreement": "1"},
+        page="/auth/sign_up",
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert "e-mail provider" in refused.text

@@ -19,6 +19,7 @@ from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthe
 from parley.domain.events import Event, record
 from parley.domain.instance.service import RegistrationMode, get_instance_info, list_rules
 from parley.domain.media.service import Limits, store_profile_image
+from parley.domain.moderation.blocks import check_email_domain
 from parley.domain.oauth.models import OAuthAccessToken
 from parley.domain.posts.text import render_member_text
 from parley.infra.keys import generate_keypair
@@ -57,6 +58,7 @@ async def register(
             raise Forbidden("Registrations are closed on this server")
         if not rules_accepted and await list_rules(session):
             raise Invalid("agreement", "You must accept the server rules to sign up")
+        await check_email_domain(session, email)
     elif not rules_accepted:
         rules_accepted = True
     taken = await session.scalar(

@@ -271,6 +271,22 @@ async def block_email_domain(session: AsyncSession, *, actor: Account, domain: s
     )  # fmt: skip
 
 
+async def list_email_domain_blocks(session: AsyncSession) -> list[EmailDomainBlock]:
+    rows = await session.scalars(select(EmailDomainBlock).order_by(EmailDomainBlock.domain))
+    return list(rows.all())
+
+
+async def check_email_domain(session: AsyncSession, email: str) -> None:
+    """Sign-up refuses addresses at a blocked domain or any subdomain of one."""
+    labels = email.rpartition("@")[2].lower().split(".")
+    candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    found = await session.scalar(
+        select(EmailDomainBlock.id).where(EmailDomainBlock.domain.in_(candidates))
+    )
+    if found is not None:
+        raise Invalid("email", "Sign-ups with this e-mail provider are not accepted here")
+
+
 async def block_ip(
     session: AsyncSession, *, actor: Account, ip: str, severity: str, comment: str = ""
 ) -> IpBlock:

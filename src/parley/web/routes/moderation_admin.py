@@ -56,12 +56,13 @@ async def _blocks_page(
     async with runtime_of(request).db.reader() as session:
         await require(session, viewer.account, Permission.MANAGE_BLOCKS)
         found = await blocks.list_domain_blocks(session)
+        email_blocks = await blocks.list_email_domain_blocks(session)
     row_errors = error.errors if isinstance(error, blocks.ImportRejected) else []
     return await render(
         request,
         "moderation/domain_blocks.html",
         {"blocks": found, "error": error, "row_errors": row_errors, "notice": notice,
-         "severities": Severity.ALL},
+         "severities": Severity.ALL, "email_blocks": email_blocks},
         status_code=422 if error else 200,
     )  # fmt: skip
 
@@ -112,6 +113,19 @@ async def import_blocks(request: Request) -> Response:
     except DomainError as exc:
         return await _blocks_page(request, error=exc)
     return await _blocks_page(request, notice=f"Imported {count} domain block(s).")
+
+
+async def email_domain_blocks(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    form = await checked_form(request)
+    try:
+        async with runtime_of(request).db.transaction() as session:
+            await blocks.block_email_domain(
+                session, actor=viewer.account, domain=forms.text(form, "domain")
+            )
+    except DomainError as exc:
+        return await _blocks_page(request, error=exc)
+    return RedirectResponse("/moderation/domain_blocks#email", status_code=303)
 
 
 async def export_blocks(request: Request) -> Response:
@@ -190,6 +204,7 @@ routes = [
     Route("/moderation/domain_blocks.csv", export_blocks),
     Route("/moderation/domain_blocks/import", import_blocks, methods=["POST"]),
     Route("/moderation/domain_blocks/{block_id:int}/delete", unblock, methods=["POST"]),
+    Route("/moderation/email_domain_blocks", email_domain_blocks, methods=["POST"]),
     Route("/moderation/settings", settings, methods=["GET", "POST"]),
     Route("/moderation/rules", rules, methods=["POST"]),
 ]
