@@ -26,6 +26,7 @@ from parley.domain.accounts.models import Account
 from parley.domain.posts.models import Mention, Post, Visibility
 from parley.domain.posts.visibility import visible_to
 from parley.domain.relationships.models import Follow
+from parley.domain.tags.feed import tag_followers
 from parley.domain.timelines.models import FeedEntry
 
 BACKFILL_LIMIT = 40
@@ -49,7 +50,8 @@ async def fan_out_post(session: AsyncSession, post: Post) -> None:
     - local followers, for every visibility but mentioned-only; for an echo only followers who
       did not hide this account's echoes; for a reply to someone else only the person replied
       to and followers who also follow them (as Mastodon does);
-    - local accounts mentioned in the post.
+    - local accounts mentioned in the post;
+    - local followers of the post's hashtags (public originals only; see tags.feed).
     """
     author_id = post.account_id
     audiences: list[Select[int]] = [
@@ -87,6 +89,8 @@ async def fan_out_post(session: AsyncSession, post: Post) -> None:
         .join(Account, Account.id == Mention.account_id)
         .where(Mention.post_id == post.id, Account.domain.is_(None))
     )
+    if (by_tag := tag_followers(post)) is not None:
+        audiences.append(by_tag)
     recipients = union(*audiences).subquery()
     await session.execute(
         insert(FeedEntry).from_select(

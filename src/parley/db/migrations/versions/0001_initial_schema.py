@@ -544,6 +544,27 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "tag_follows",
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("tag_id", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_tag_follows_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tag_id"], ["tags.id"], name=op.f("fk_tag_follows_tag_id_tags"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("account_id", "tag_id", name=op.f("pk_tag_follows")),
+    )
+    with op.batch_alter_table("tag_follows", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_tag_follows_tag_id_account_id", ["tag_id", "account_id"], unique=False
+        )
+
+    op.create_table(
         "users",
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
@@ -1057,6 +1078,10 @@ def downgrade() -> None:
 
     op.drop_table("api_idempotency_keys")
     op.drop_table("users")
+    with op.batch_alter_table("tag_follows", schema=None) as batch_op:
+        batch_op.drop_index("ix_tag_follows_tag_id_account_id")
+
+    op.drop_table("tag_follows")
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reports_target_account_id"))
         batch_op.drop_index("ix_reports_open")
