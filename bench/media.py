@@ -3,11 +3,12 @@
     python -m bench.media [--runs 8]
 
 The input is a 12-megapixel JPEG (4000x3000, with sensor-like grain so it weighs what a
-phone photo does, and EXIF and GPS tags), made in the run. Parley's path is `parley.domain.media.processing.process_image`:
-verify, decode, apply orientation, strip every tag by re-encoding from pixels, resize to
-1920 px, a 640 px thumbnail, a blurhash, JPEG encoding of both. The reference, in the same
-run on the same bytes, is the least Pillow must do for the same job: open, thumbnail to
-1920 px (LANCZOS; decoding at reduced scale, as Pillow does by itself), encode JPEG. The ratio says what the safety and the extras cost.
+phone photo does, and EXIF and GPS tags), made in the run. Parley's path is
+`parley.domain.media.processing.process_image`: verify, decode, resize to 1920 px, apply
+orientation, strip every tag by re-encoding from pixels, a 640 px thumbnail, a blurhash,
+JPEG encoding of both. The reference, in the same run on the same bytes, is the least
+Pillow must do for the same job: open, thumbnail to 1920 px (LANCZOS; Pillow reduces while
+decoding by itself), encode JPEG. The ratio says what the safety and the extras cost.
 """
 
 from __future__ import annotations
