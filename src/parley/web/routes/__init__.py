@@ -27,6 +27,7 @@ from parley.web.routes import (
     reports,
     security,
     settings,
+    tags,
     timelines,
 )
 from parley.web.templating import build_environment
@@ -43,6 +44,7 @@ def build_web_app(runtime: Runtime) -> Starlette:
             *settings.routes,
             *security.routes,
             *timelines.routes,
+            *tags.routes,
             *posts.routes,
             *actions.routes,
             *relationships.routes,

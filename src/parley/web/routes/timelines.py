@@ -11,6 +11,7 @@ from starlette.routing import Route
 from parley.domain.posts.views import PostView, hydrate
 from parley.domain.timelines import queries as timelines
 from parley.web.paging import older_url, page_request
+from parley.web.routes.tags import follow_state
 from parley.web.templating import is_htmx, render
 from parley.web.viewer import current_viewer, require_viewer, runtime_of
 
@@ -76,6 +77,7 @@ async def tag(request: Request) -> Response:
     async with runtime_of(request).db.reader() as session:
         posts = await timelines.tag_timeline(session, viewer_id, name, page)
         entries = await hydrate(session, viewer_id, posts)
+        tag_follow = await follow_state(session, viewer_id, name)
     return await render_stream(
         request,
         entries,
@@ -84,6 +86,7 @@ async def tag(request: Request) -> Response:
             "title": f"#{name}",
             "subtitle": "Public parleys with this hashtag",
             "empty": f"No public parleys with #{name} yet.",
+            "tag_follow": tag_follow,
         },
     )
 
