@@ -99,3 +99,20 @@ async def test_an_admin_manages_domain_blocks(api: Api, staff: Staff, runtime: R
     assert [b["domain"] for b in listed] == ["spam.example"]
     await api.call("DELETE", f"/api/v1/admin/domain_blocks/{created['id']}", admin)
     await api.call("GET", f"/api/v1/admin/domain_blocks/{created['id']}", admin, status=404)
+
+
+async def test_a_report_from_another_server_renders_with_that_server_as_reporter(
+    api: Api, staff: Staff, runtime: Runtime
+) -> None:
+    bob = await api.member("bob")
+    mod = await staff.caller("mod", "moderator", ADMIN_SCOPES)
+    from parley.domain.moderation.service import file_report
+
+    async with runtime.db.transaction() as session:
+        filed = await file_report(
+            session, reporter=None, target_account_id=int(bob.id), comment="from afar",
+            origin_domain="mastodon.example", uri="https://mastodon.example/flags/9",
+        )  # fmt: skip
+    body = await api.call("GET", f"/api/v1/admin/reports/{filed.id}", mod, schema="AdminReport")
+    assert body["account"]["username"] == "mastodon.example"
+    assert body["comment"] == "from afar"
