@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
+from PIL import Image, features
 
 from parley.domain.media import processing
 from parley.domain.media.processing import MediaError
-from tests.fixtures.media import animated_gif, jpeg_with_gps, png_with_text
+from tests.fixtures.media import animated_gif, gradient, jpeg_with_gps, png_with_text
 
 
 def reopen(data: bytes) -> Image.Image:
@@ -116,3 +116,31 @@ def test_corrupt_png_checksum_is_refused() -> None:
 def test_animated_gif_is_detected() -> None:
     assert processing.is_animated(animated_gif())
     assert not processing.is_animated(jpeg_with_gps(50, 50))
+
+
+def _saved(fmt: str, **options: object) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    out = io.BytesIO()
+    gradient(320, 240).save(out, fmt, exif=exif, **options)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "sniffed"),
+    [("WEBP", "image/webp"), ("GIF", "image/gif"), ("AVIF", "image/avif")],
+)
+def test_other_formats_are_read_and_written_clean(fmt: str, sniffed: str) -> None:
+    if fmt == "AVIF" and not features.check("avif"):
+        pytest.skip("this Pillow has no AVIF codec")
+    data = _saved(fmt) if fmt != "GIF" else _gif()
+    assert processing.sniff(data[:32]) == sniffed
+    result = processing.process_image(data)
+    assert_clean(result.data)
+    assert (result.width, result.height) == (320, 240)
+
+
+def _gif() -> bytes:
+    out = io.BytesIO()
+    gradient(320, 240).convert("P").save(out, "GIF", comment=b"secret location 48.8584")
+    return out.getvalue()

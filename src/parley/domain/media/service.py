@@ -8,24 +8,23 @@ processed by the `media.process` job, which the worker retries if it dies midway
 
 from __future__ import annotations
 
-import math
-import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import anyio
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley.config import Settings
 from parley.db.base import utcnow
 from parley.db.engine import Database
 from parley.db.ids import new_id
 from parley.domain.errors import Invalid, NotFound
 from parley.domain.events import Event, record
 from parley.domain.media import processing
-from parley.domain.media.models import MAX_DESCRIPTION, MediaAttachment, MediaKind, MediaState
+from parley.domain.media.checks import Limits as Limits
+from parley.domain.media.checks import check_description, check_upload
+from parley.domain.media.checks import parse_focus as parse_focus
+from parley.domain.media.models import MediaAttachment, MediaKind, MediaState
 from parley.domain.media.processing import MediaError, Processed
 from parley.infra.storage import MediaStore, key_of_url, make_key
 from parley.jobs.queue import enqueue
@@ -36,74 +35,6 @@ MAX_ATTACHMENTS = 4
 SYNC_MAX_BYTES = 1024 * 1024  # still images up to this size are processed in the request
 UNATTACHED_TTL = timedelta(hours=24)
 NOT_FOUND = "Record not found"
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    image_bytes: int
-    video_bytes: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
-        return cls(settings.media_max_image_bytes, settings.media_max_video_bytes)
-
-
-def check_description(description: str | None) -> str:
-    text = (description or "").strip()
-    if len(text) > MAX_DESCRIPTION:
-        raise Invalid("description", f"Description is at most {MAX_DESCRIPTION} characters")
-    return text
-
-
-def parse_focus(value: str | None) -> tuple[float, float] | None:
-    """Mastodon's "x,y" focal point, each in [-1, 1]; None when absent."""
-    if value is None or not value.strip():
-        return None
-    try:
-        x, y = (float(part) for part in value.split(","))
-    except ValueError as exc:
-        raise Invalid("focus", "Focus must be two numbers, like 0.5,-0.25") from exc
-    if not (math.isfinite(x) and math.isfinite(y) and -1 <= x <= 1 and -1 <= y <= 1):
-        raise Invalid("focus", "Focus values must be between -1 and 1")
-    return x, y
-
-
-async def _check_video(data: bytes) -> None:
-    if not processing.have_ffmpeg():
-        raise Invalid("file", "Video uploads are not available on this server")
-    with tempfile.TemporaryDirectory(prefix="parley-probe-") as folder:
-        path = Path(folder) / "in"
-        await anyio.Path(path).write_bytes(data)
-        try:
-            info = await processing.probe(path)
-        except MediaError as exc:
-            raise Invalid("file", "The file is not a readable video") from exc
-    streams = info.get("streams")
-    if not isinstance(streams, list) or not any(
-        isinstance(s, dict) and s.get("codec_type") == "video" for s in streams
-    ):
-        raise Invalid("file", "The file is not a readable video")
-
-
-async def check_upload(data: bytes, limits: Limits) -> tuple[str, str]:
-    """(kind, sniffed type) of an acceptable upload, or Invalid with the reason."""
-    if not data:
-        raise Invalid("file", "The file is empty")
-    content_type = processing.sniff(data[:32])
-    if content_type is None:
-        raise Invalid("file", "This file type is not supported")
-    video = content_type in processing.VIDEO_TYPES
-    limit = limits.video_bytes if video else limits.image_bytes
-    if len(data) > limit:
-        raise Invalid("file", f"The file is larger than {limit // (1024 * 1024)} MB")
-    if video:
-        await _check_video(data)
-        return MediaKind.VIDEO, content_type
-    try:
-        animated = await anyio.to_thread.run_sync(processing.is_animated, data)
-    except MediaError as exc:
-        raise Invalid("file", str(exc)) from exc
-    return (MediaKind.GIFV if animated else MediaKind.IMAGE), content_type
 
 
 async def run_processing(data: bytes, kind: str) -> Processed:
