@@ -1,7 +1,7 @@
-"""GET /api/v2/search: accounts by name; statuses and hashtags are not searched yet.
+"""GET /api/v2/search: accounts by name, statuses by text, hashtags by prefix.
 
-Mastodon without a search engine also finds no statuses by text; `resolve` (fetching
-remote accounts and posts) is not offered, so it is ignored.
+What a status search can find is decided in parley.domain.search.queries. `resolve`
+(fetching remote accounts and posts by URL) is not offered, so it is ignored.
 """
 
 from __future__ import annotations
@@ -12,16 +12,20 @@ from starlette.routing import Route
 
 from parley.domain.accounts.queries import search_accounts
 from parley.domain.errors import Invalid
+from parley.domain.search import queries as search_queries
+from parley.domain.tags.queries import followed_tag_ids
 from parley.mastodon import entities
 from parley.mastodon.auth import require_member, runtime_of
-from parley.mastodon.params import Params
+from parley.mastodon.params import Params, parse_id
 from parley.mastodon.responses import json_response
+from parley.mastodon.routes.followed_tags import tag_entity
+from parley.mastodon.views import render_statuses
 
 TYPES = ("accounts", "statuses", "hashtags")
 
 
 async def search(request: Request) -> Response:
-    await require_member(request, "read:search")
+    member = await require_member(request, "read:search")
     params = await Params.read(request)
     query = (params.string("q") or "").strip()
     kind = params.string("type")
@@ -29,19 +33,41 @@ async def search(request: Request) -> Response:
         raise Invalid("type", f"type must be one of {', '.join(TYPES)}")
     limit = max(1, min(params.integer("limit", 20) or 20, 40))
     offset = params.integer("offset", 0) or 0
+    if offset < 0:
+        raise Invalid("offset", "offset must not be negative")
+    account_param = params.string("account_id")
+    author_id = parse_id(account_param, "account_id") if account_param else None
+    following = bool(params.boolean("following", False))
     runtime = runtime_of(request)
     base = runtime.settings.base_url
-    found = []
-    if query and kind in (None, "accounts") and offset == 0:
-        async with runtime.db.reader() as session:
+    body: dict[str, list[entities.Entity]] = {"accounts": [], "statuses": [], "hashtags": []}
+    if not query:
+        return json_response(body)
+    async with runtime.db.reader() as session:
+        if kind in (None, "accounts") and offset == 0:
             found = await search_accounts(session, query, limit=limit)
-    return json_response(
-        {
-            "accounts": [entities.account(base, a) for a in found],
-            "statuses": [],
-            "hashtags": [],
-        }
-    )
+            if following:
+                followed = await search_queries.followed_among(
+                    session, member.id, [a.id for a in found]
+                )
+                found = [a for a in found if a.id in followed]
+            body["accounts"] = [entities.account(base, a) for a in found]
+        if kind in (None, "statuses"):
+            posts = await search_queries.search_posts(
+                session,
+                member.id,
+                query,
+                limit=limit,
+                offset=offset,
+                account_id=author_id,
+                following=following,
+            )
+            body["statuses"] = await render_statuses(session, base, member.id, posts)
+        if kind in (None, "hashtags"):
+            tags = await search_queries.search_tags(session, query, limit=limit, offset=offset)
+            mine = await followed_tag_ids(session, member.id, [t.id for t in tags])
+            body["hashtags"] = [tag_entity(base, t, following=t.id in mine) for t in tags]
+    return json_response(body)
 
 
 routes = [Route("/api/v2/search", search, methods=["GET"])]

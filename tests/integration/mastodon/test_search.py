@@ -1,0 +1,47 @@
+"""GET /api/v2/search for statuses and hashtags."""
+
+from __future__ import annotations
+
+from tests.integration.mastodon.conftest import Api
+
+
+async def test_statuses_and_hashtags_are_found(api: Api) -> None:
+    alice, bob = await api.member("alice"), await api.member("bob")
+    posted = await api.call(
+        "POST", "/api/v1/statuses", alice, data={"status": "The walrus sings #Walruses"}
+    )
+    await api.call("POST", "/api/v1/statuses", alice, data={"status": "nothing here"})
+    found = await api.call("GET", "/api/v2/search?q=WALRUS", bob, schema="Search")
+    assert [s["id"] for s in found["statuses"]] == [posted["id"]]
+    assert [t["name"] for t in found["hashtags"]] == ["Walruses"]
+    assert found["hashtags"][0]["following"] is False
+    only_tags = await api.call(
+        "GET", "/api/v2/search?q=%23walr&type=hashtags", bob, schema="Search"
+    )
+    assert only_tags["statuses"] == []
+    assert len(only_tags["hashtags"]) == 1
+    by_author = await api.call(
+        "GET", f"/api/v2/search?q=walrus&type=statuses&account_id={bob.id}", bob, schema="Search"
+    )
+    assert by_author["statuses"] == []
+    paged = await api.call("GET", "/api/v2/search?q=walrus&offset=1", bob, schema="Search")
+    assert paged["statuses"] == []
+
+
+async def test_a_followers_only_status_is_not_found_by_a_stranger(api: Api) -> None:
+    alice, bob = await api.member("alice"), await api.member("bob")
+    await api.call(
+        "POST", "/api/v1/statuses", alice, data={"status": "secret walrus", "visibility": "private"}
+    )
+    found = await api.call("GET", "/api/v2/search?q=walrus", bob, schema="Search")
+    assert found["statuses"] == []
+    own = await api.call("GET", "/api/v2/search?q=walrus", alice, schema="Search")
+    assert len(own["statuses"]) == 1
+
+
+async def test_bad_search_parameters_are_refused(api: Api) -> None:
+    alice = await api.member("alice")
+    await api.call("GET", "/api/v2/search?q=x&type=posts", alice, status=422)
+    await api.call("GET", "/api/v2/search?q=x&offset=-1", alice, status=422)
+    await api.call("GET", "/api/v2/search?q=x&account_id=abc", alice, status=404)
+    await api.call("GET", "/api/v2/search?q=x", status=401)
