@@ -13,9 +13,10 @@ from typing import Any
 from parley.config import Settings
 from parley.db.engine import Database
 from parley.domain.events import JOB_PREFIX, Event
-from parley.domain.moderation.escalation import ESCALATE_JOB, escalate_report
+from parley.domain.moderation.escalation import ESCALATE_JOB, WEBHOOK_JOB, escalate_report
 from parley.domain.posts.polls import CLOSE_POLL_JOB, close_poll
 from parley.infra.mail import send_mail
+from parley.infra.webhooks import post_webhook
 from parley.jobs.queue import enqueue
 from parley.jobs.worker import Handler
 
@@ -52,10 +53,14 @@ def build_handlers(
                 session, report_id=int(payload["report_id"]), base_url=settings.base_url
             )
 
+    async def webhook(payload: dict[str, Any]) -> None:
+        await post_webhook(settings, payload["url"], payload["payload"])
+
     handlers: dict[str, Handler] = {
         "send_mail": mail,
         CLOSE_POLL_JOB: poll_ended,
         ESCALATE_JOB: escalate,
+        WEBHOOK_JOB: webhook,
     }
 
     def dispatcher(event: str) -> Handler:

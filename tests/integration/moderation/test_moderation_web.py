@@ -142,3 +142,30 @@ async def test_an_overdue_report_is_escalated_to_the_staff_once(
         mails = list(await session.scalars(select(Job).where(Job.kind == "send_mail")))
     assert [m.payload["to"] for m in mails] == ["mod@example.org"]
     assert "overdue" in mails[0].payload["subject"]
+
+
+async def test_an_overdue_report_also_calls_the_webhook_when_one_is_set(
+    runtime: Runtime, members: Members
+) -> None:
+    from parley.domain.instance.service import update_instance_info
+    from tests.unit.moderation.factories import report
+
+    alice, bob = await members.create("alice"), await members.create("bob")
+    async with runtime.db.transaction() as session:
+        await update_instance_info(session, escalation_webhook_url="https://hooks.example/x")
+        reporter = await session.get(Account, alice.account_id)
+        target = await session.get(Account, bob.account_id)
+    assert reporter is not None
+    assert target is not None
+    filed = await report(runtime, reporter, target)
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            update(Report)
+            .where(Report.id == filed.id)
+            .values(created_at=utcnow() - timedelta(hours=30))
+        )
+        await escalation.escalate_report(session, report_id=filed.id, base_url="https://p.test")
+        hook = await session.scalar(select(Job).where(Job.kind == escalation.WEBHOOK_JOB))
+    assert hook is not None
+    assert hook.payload["url"] == "https://hooks.example/x"
+    assert hook.payload["payload"]["event"] == "report.overdue"

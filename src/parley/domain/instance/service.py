@@ -37,6 +37,7 @@ class InstanceInfo:
     show_domain_blocks: bool = True
     terms_text: str = ""
     privacy_text: str = ""
+    escalation_webhook_url: str = ""  # also POSTed a JSON message for each overdue report
 
 
 _KEYS = {f.name for f in fields(InstanceInfo)}

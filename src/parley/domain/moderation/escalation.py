@@ -22,6 +22,7 @@ from parley.jobs.queue import enqueue
 
 log = logging.getLogger(__name__)
 ESCALATE_JOB = "moderation.escalate"
+WEBHOOK_JOB = "moderation.webhook"
 
 
 async def schedule_escalation(session: AsyncSession, report: Report) -> None:
@@ -65,6 +66,23 @@ async def escalate_report(session: AsyncSession, *, report_id: int, base_url: st
                     f"{info.report_response_hours} hours.\n\n"
                     f"Review it: {base_url}/moderation/reports/{report.id}\n"
                 ),
+            },
+        )
+    if info.escalation_webhook_url:
+        await enqueue(
+            session,
+            WEBHOOK_JOB,
+            {
+                "url": info.escalation_webhook_url,
+                "payload": {
+                    "event": "report.overdue",
+                    "report_id": str(report.id),
+                    "account": acct,
+                    "created_at": report.created_at.isoformat(),
+                    "target_hours": info.report_response_hours,
+                    "url": f"{base_url}/moderation/reports/{report.id}",
+                    "text": f"Report {report.id} about {acct} is overdue",
+                },
             },
         )
     return sorted(emails)

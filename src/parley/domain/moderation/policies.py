@@ -71,6 +71,7 @@ async def update_policies(
     terms_text: str,
     privacy_text: str,
     contact_email: str,
+    escalation_webhook_url: str = "",
 ) -> InstanceInfo:
     await require(session, actor, Permission.MANAGE_SETTINGS)
     if not 1 <= report_response_hours <= 24 * 14:
@@ -78,6 +79,12 @@ async def update_policies(
     contact_email = contact_email.strip()
     if contact_email and ("@" not in contact_email or len(contact_email) > 320):
         raise Invalid("contact_email", "Give an e-mail address")
+    escalation_webhook_url = escalation_webhook_url.strip()
+    if escalation_webhook_url and (
+        not escalation_webhook_url.startswith(("https://", "http://"))
+        or len(escalation_webhook_url) > 2000
+    ):
+        raise Invalid("escalation_webhook_url", "Give an https:// address")
     for name, text in (("terms_text", terms_text), ("privacy_text", privacy_text)):
         if len(text) > MAX_TEXT:
             raise Invalid(name, f"At most {MAX_TEXT} characters")
@@ -87,6 +94,7 @@ async def update_policies(
         "terms_text": terms_text.strip(),
         "privacy_text": privacy_text.strip(),
         "contact_email": contact_email,
+        "escalation_webhook_url": escalation_webhook_url,
     }
     info = await update_instance_info(session, **changes)
     await write_audit(

@@ -154,6 +154,7 @@ async def settings(request: Request) -> Response:
             "terms_text": forms.text(form, "terms_text"),
             "privacy_text": forms.text(form, "privacy_text"),
             "contact_email": forms.text(form, "contact_email"),
+            "escalation_webhook_url": forms.text(form, "escalation_webhook_url"),
         }
         try:
             async with runtime.db.transaction() as session:
@@ -172,6 +173,7 @@ async def settings(request: Request) -> Response:
             "terms_text": info.terms_text,
             "privacy_text": info.privacy_text,
             "contact_email": info.contact_email,
+            "escalation_webhook_url": info.escalation_webhook_url,
         }
     return await render(
         request,
