@@ -60,10 +60,21 @@ async def _check_video(data: bytes) -> None:
         except MediaError as exc:
             raise Invalid("file", "The file is not a readable video") from exc
     streams = info.get("streams")
-    if not isinstance(streams, list) or not any(
-        isinstance(s, dict) and s.get("codec_type") == "video" for s in streams
-    ):
+    videos = [s for s in streams or [] if isinstance(s, dict) and s.get("codec_type") == "video"]
+    if not videos:
         raise Invalid("file", "The file is not a readable video")
+    width, height = int(videos[0].get("width") or 0), int(videos[0].get("height") or 0)
+    if width * height > processing.MAX_VIDEO_PIXELS:
+        raise Invalid("file", "The video's picture is too large")
+    fmt = info.get("format")
+    duration = fmt.get("duration") if isinstance(fmt, dict) else None
+    try:
+        seconds = float(duration or 0)
+    except ValueError:
+        seconds = 0.0
+    if seconds > processing.MAX_VIDEO_SECONDS:
+        minutes = processing.MAX_VIDEO_SECONDS // 60
+        raise Invalid("file", f"Videos can be at most {minutes} minutes long")
 
 
 async def check_upload(data: bytes, limits: Limits) -> tuple[str, str]:

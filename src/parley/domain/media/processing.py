@@ -27,7 +27,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_PIXELS = 40_000_000  # refuse anything bigger before decoding (decompression bombs)
 MAX_SIDE = 1920
 SMALL_SIDE = 640
-MAX_FRAMES = 2000  # animated GIFs longer than this are refused
+MAX_VIDEO_SECONDS = 600
+MAX_VIDEO_PIXELS = 4096 * 2304  # up to 4K; bigger is refused before transcoding
+FFMPEG_SECONDS = 240
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif")
 VIDEO_TYPES = ("video/mp4", "video/webm", "video/quicktime")
 
@@ -174,7 +176,12 @@ def have_ffmpeg() -> bool:
 
 
 async def _run(args: list[str]) -> bytes:
-    result = await anyio.run_process(args, check=False)
+    # Well inside the worker's 5-minute lease, so a slow file never runs twice at once.
+    try:
+        with anyio.fail_after(FFMPEG_SECONDS):
+            result = await anyio.run_process(args, check=False)
+    except TimeoutError as exc:
+        raise MediaError("The video took too long to process") from exc
     if result.returncode != 0:
         raise MediaError("The video could not be read")
     return result.stdout
