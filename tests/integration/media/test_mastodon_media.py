@@ -286,3 +286,20 @@ async def test_an_unattached_upload_can_be_deleted_an_attached_one_cannot(
     await api.call("GET", f"/api/v1/media/{loose['id']}", alice, status=404)
     await api.call("DELETE", f"/api/v1/media/{used['id']}", alice, status=422)
     assert len(await stored_files(runtime)) == 2  # the used upload's original and preview
+
+
+async def test_files_are_served_in_byte_ranges_for_video_players(api: Api) -> None:
+    alice = await api.member("alice")
+    media = await api.call("POST", "/api/v1/media", alice, files=files(jpeg_with_gps(64, 64)))
+    whole = await api.client.get(media["url"])
+    size = len(whole.content)
+    assert whole.headers["accept-ranges"] == "bytes"
+    part = await api.client.get(media["url"], headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206
+    assert part.content == whole.content[:10]
+    assert part.headers["content-range"] == f"bytes 0-9/{size}"
+    assert part.headers["x-content-type-options"] == "nosniff"
+    tail = await api.client.get(media["url"], headers={"Range": "bytes=-5"})
+    assert tail.content == whole.content[-5:]
+    beyond = await api.client.get(media["url"], headers={"Range": f"bytes={size + 10}-"})
+    assert beyond.status_code == 200  # an unsatisfiable range gets the whole file

@@ -8,6 +8,8 @@ through the SSRF-guarded client (size-limited) and then served the same way.
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,14 +26,45 @@ SAFE_HEADERS = {
 }
 
 
-def file_response(data: bytes, content_type: str, *, cache: str) -> Response:
+RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def _range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The one byte range asked for (first, last), when it is valid; else None (whole file)."""
+    match = RANGE_RE.fullmatch((header or "").strip())
+    if match is None or size == 0:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # the last N bytes
+        start = max(0, size - int(last))
+        return start, size - 1
+    start, end = int(first), int(last) if last else size - 1
+    if start >= size or end < start:
+        return None
+    return start, min(end, size - 1)
+
+
+def file_response(
+    data: bytes, content_type: str, *, cache: str, range_header: str | None = None
+) -> Response:
     inline = content_type.startswith(("image/", "video/", "audio/"))
     headers = {
         **SAFE_HEADERS,
         "Content-Disposition": "inline" if inline else "attachment",
         "Cache-Control": cache,
+        "Accept-Ranges": "bytes",
     }
-    return Response(data, media_type=content_type, headers=headers)
+    # Safari plays video only from servers that answer byte ranges.
+    wanted = _range(range_header, len(data))
+    if wanted is None:
+        return Response(data, media_type=content_type, headers=headers)
+    start, end = wanted
+    headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+    return Response(
+        data[start : end + 1], status_code=206, media_type=content_type, headers=headers
+    )
 
 
 async def serve_file(request: Request) -> Response:
@@ -42,7 +75,10 @@ async def serve_file(request: Request) -> Response:
     if data is None:
         raise NotFound("Record not found")
     return file_response(
-        data, storage.content_type_of(key), cache="public, max-age=31536000, immutable"
+        data,
+        storage.content_type_of(key),
+        cache="public, max-age=31536000, immutable",
+        range_header=request.headers.get("range"),
     )
 
 
@@ -61,7 +97,9 @@ async def serve_remote(request: Request) -> Response:
             transport=getattr(state, "media_transport", None),
             resolver=getattr(state, "media_resolver", None),
         )
-    return file_response(data, content_type, cache="public, max-age=86400")
+    return file_response(
+        data, content_type, cache="public, max-age=86400", range_header=request.headers.get("range")
+    )
 
 
 routes = [
