@@ -20,7 +20,7 @@ from parley.domain.posts.models import Post
 from parley.domain.posts.views import hydrate
 from parley.infra.storage import open_store
 from parley.mastodon import entities
-from tests.fixtures.media import jpeg_with_gps
+from tests.fixtures.media import jpeg_with_gps, noise_png
 from tests.integration.activitypub.test_two_instances import (
     Instance,
     follow_alice_from_bob,
@@ -145,3 +145,48 @@ async def test_proxy_enforces_the_size_limit_and_the_ssrf_guard(
         state.media_resolver = private_address  # type: ignore[attr-defined]
         assert (await client.get(f"/media/remote/{remote.id}")).status_code == 404
     assert not (tmp_path / "media-b").exists() or not list((tmp_path / "media-b").rglob("*.*"))
+
+
+async def test_a_file_finished_after_posting_reaches_the_followers_server(
+    pair: tuple[Instance, Instance], tmp_path: Path
+) -> None:
+    a, b = pair
+    a.runtime.settings.media_dir = tmp_path / "media-a"
+    alice, _bob = await follow_alice_from_bob(a, b)
+    store = open_store(a.runtime.settings)
+    async with a.runtime.db.transaction() as session:
+        upload = await media.upload_media(
+            session,
+            store,
+            media.Limits.from_settings(a.runtime.settings),
+            account_id=alice.id,
+            data=noise_png(700, 600),  # big enough to be processed in the background
+            description="Static",
+        )
+        author = await session.get(Account, alice.id)
+        assert author is not None
+        post = await posts.create_post(
+            session,
+            a.runtime.ctx,
+            author=author,
+            text="wait for it",
+            media_ids=[upload.id],
+            allow_processing_media=True,
+        )
+    await settle(a, b)
+    async with b.runtime.db.reader() as session:
+        copy = await session.scalar(select(Post).where(Post.uri == post.uri))
+        assert copy is not None
+        assert not copy.has_media
+    await media.process_pending(a.runtime.db, store, upload.id)
+    await settle(a, b)
+    async with b.runtime.db.reader() as session:
+        copy = await session.scalar(select(Post).where(Post.uri == post.uri))
+        assert copy is not None
+        assert copy.has_media
+        [remote] = await session.scalars(
+            select(MediaAttachment).where(MediaAttachment.post_id == copy.id)
+        )
+    assert remote.description == "Static"
+    assert remote.remote_url is not None
+    assert remote.remote_url.startswith("https://a.test/media/attachments/")

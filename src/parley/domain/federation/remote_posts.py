@@ -17,7 +17,7 @@ from parley.db.base import utcnow
 from parley.db.ids import new_id
 from parley.domain.accounts.models import Account
 from parley.domain.events import Event, record
-from parley.domain.media.remote import RemoteMedia, replace_remote_attachments
+from parley.domain.media.remote import RemoteMedia, remote_urls, replace_remote_attachments
 from parley.domain.notifications.models import NotificationType
 from parley.domain.notifications.service import notify
 from parley.domain.posts.content import replace_mentions_and_tags
@@ -172,11 +172,18 @@ async def _notify(
 
 async def update_remote_post(session: AsyncSession, *, post: Post, data: RemotePostData) -> Post:
     """Apply a remote edit, keeping the previous version in the edit history."""
+    same_media = await remote_urls(session, post.id) == [m.url for m in data.attachments]
     if (data.content_html, data.spoiler_text, data.sensitive) == (
         post.content_html,
         post.spoiler_text,
         post.sensitive,
     ) and data.poll is None:
+        if not same_media:  # a video finished processing on its server: no new version
+            post.has_media = bool(
+                await replace_remote_attachments(
+                    session, account_id=post.account_id, post_id=post.id, items=data.attachments
+                )
+            )
         return post
     first = await session.scalar(select(PostEdit.id).where(PostEdit.post_id == post.id))
     if first is None:

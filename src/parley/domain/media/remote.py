@@ -58,6 +58,15 @@ def kind_of(item: RemoteMedia) -> str:
     )
 
 
+async def remote_urls(session: AsyncSession, post_id: int) -> list[str]:
+    rows = await session.scalars(
+        select(MediaAttachment.remote_url)
+        .where(MediaAttachment.post_id == post_id, MediaAttachment.remote_url.is_not(None))
+        .order_by(MediaAttachment.position)
+    )
+    return [url for url in rows if url is not None]
+
+
 async def replace_remote_attachments(
     session: AsyncSession, *, account_id: int, post_id: int, items: list[RemoteMedia]
 ) -> int:
