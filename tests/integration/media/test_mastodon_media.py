@@ -303,3 +303,23 @@ async def test_files_are_served_in_byte_ranges_for_video_players(api: Api) -> No
     assert tail.content == whole.content[-5:]
     beyond = await api.client.get(media["url"], headers={"Range": f"bytes={size + 10}-"})
     assert beyond.status_code == 200  # an unsatisfiable range gets the whole file
+
+
+async def test_editing_a_status_can_change_alt_text_and_focus(api: Api) -> None:
+    alice = await api.member("alice")
+    media = await api.call("POST", "/api/v1/media", alice, files=files(jpeg_with_gps(32, 32)))
+    status = await api.call("POST", "/api/v1/statuses", alice, json={"media_ids": [media["id"]]})
+    edited = await api.call(
+        "PUT",
+        f"/api/v1/statuses/{status['id']}",
+        alice,
+        json={
+            "status": "now described",
+            "media_ids": [media["id"]],
+            "media_attributes": [{"id": media["id"], "description": "A dot", "focus": "0,1"}],
+        },
+        schema="Status",
+    )
+    [attachment] = edited["media_attachments"]
+    assert attachment["description"] == "A dot"
+    assert attachment["meta"]["focus"] == {"x": 0.0, "y": 1.0}

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from parley.domain.errors import Invalid, NotFound
+from parley.domain.media import service as media_service
 from parley.domain.oauth import idempotency
 from parley.domain.posts import polls
 from parley.domain.posts import queries as posts_queries
@@ -138,6 +139,18 @@ async def edit_status(request: Request) -> Response:
     poll = params.sub("poll")
     runtime = runtime_of(request)
     async with runtime.db.transaction() as session:
+        # Alt text and focus of attachments can change with the edit (Mastodon 4.1+).
+        for item in params.array("media_attributes"):
+            attributes = Params(item) if isinstance(item, dict) else None
+            if attributes is None:
+                raise Invalid("media_attributes", "media_attributes must be a list of objects")
+            await media_service.update_media(
+                session,
+                account_id=member.id,
+                media_id=parse_id(attributes.string("id")),
+                description=attributes.string("description"),
+                focus=attributes.string("focus"),
+            )
         post = await posts.edit_post(
             session,
             runtime.ctx,
