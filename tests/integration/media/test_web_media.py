@@ -9,6 +9,8 @@ import httpx
 from PIL import Image
 from sqlalchemy import select
 
+from parley.domain.media.queries import list_post_media
+from parley.domain.posts.models import Post
 from parley.jobs.models import Job
 from parley.runtime import Runtime
 from tests.fixtures.media import jpeg_with_gps, noise_png, png_with_text
@@ -16,7 +18,9 @@ from tests.integration.web.conftest import Browser
 
 
 async def post_form(
-    browser: Browser, fields: dict[str, str], files: list[tuple[str, tuple[str, bytes, str]]]
+    browser: Browser,
+    fields: dict[str, str | list[str]],
+    files: list[tuple[str, tuple[str, bytes, str]]],
 ) -> httpx.Response:
     fields = {"csrf_token": await browser.csrf("/home"), "next": "/home", **fields}
     return await browser.client.post("/posts", data=fields, files=files)
@@ -127,3 +131,36 @@ async def test_a_big_picture_shows_as_processing_until_the_worker_is_done(
     async with runtime.db.reader() as session:
         kinds = set(await session.scalars(select(Job.kind)))
     assert "event.post.edited" in kinds  # federation and streams hear of the finished file
+
+
+async def test_the_edit_page_changes_alt_text_and_removes_a_picture(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    browser = Browser(client)
+    await browser.sign_up("alice")
+    picture = ("media", ("a.jpg", jpeg_with_gps(64, 64), "image/jpeg"))
+    await post_form(
+        browser, {"text": "two", "media_description": ["first", "second"]}, [picture, picture]
+    )
+    async with runtime.db.reader() as session:
+        post = await session.scalar(select(Post))
+        assert post is not None
+        first, second = await list_post_media(session, post.id)
+    url = f"/@alice/{post.id}/edit"
+    page = await browser.get(url)
+    assert 'name="media_description_' in page.text
+    saved = await client.post(
+        url,
+        data={
+            "csrf_token": await browser.csrf(url),
+            "text": "one",
+            f"media_description_{first.id}": "the first, described better",
+            f"media_description_{second.id}": "second",
+            f"media_remove_{second.id}": "1",
+        },
+    )
+    assert saved.status_code == 303, saved.text
+    async with runtime.db.reader() as session:
+        [kept] = await list_post_media(session, post.id)
+    assert kept.id == first.id
+    assert kept.description == "the first, described better"

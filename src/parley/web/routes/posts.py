@@ -11,7 +11,8 @@ from starlette.routing import Route
 
 from parley.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from parley.domain.media.models import MediaAttachment
-from parley.domain.media.service import discard_files
+from parley.domain.media.queries import list_post_media
+from parley.domain.media.service import discard_files, update_media
 from parley.domain.posts import queries as posts
 from parley.domain.posts import service
 from parley.domain.posts.polls import PollSpec
@@ -196,6 +197,7 @@ async def edit(request: Request) -> Response:
     error: DomainError | None = None
     async with runtime.db.reader() as session:
         post = await posts.get_own_post(session, account_id=viewer.account.id, post_id=post_id)
+        attachments = await list_post_media(session, post.id)
     url = f"/@{viewer.account.username}/{post.id}"
     values: dict[str, Any] = {
         "text": post.text,
@@ -209,8 +211,16 @@ async def edit(request: Request) -> Response:
             "spoiler_text": forms.text(form, "spoiler_text"),
             "sensitive": forms.flag(form, "sensitive"),
         }
+        kept = [m for m in attachments if not forms.flag(form, f"media_remove_{m.id}")]
         try:
             async with runtime.db.transaction() as session:
+                for item in kept:  # alt text edits; unchanged ones change nothing
+                    await update_media(
+                        session,
+                        account_id=viewer.account.id,
+                        media_id=item.id,
+                        description=forms.text(form, f"media_description_{item.id}"),
+                    )
                 await service.edit_post(
                     session,
                     runtime.ctx,
@@ -219,6 +229,7 @@ async def edit(request: Request) -> Response:
                     text=values["text"],
                     spoiler_text=values["spoiler_text"],
                     sensitive=values["sensitive"],
+                    media_ids=[m.id for m in kept],
                 )
             return RedirectResponse(url, status_code=303)
         except (Invalid, Conflict) as exc:
@@ -226,7 +237,7 @@ async def edit(request: Request) -> Response:
     return await render(
         request,
         "posts/edit.html",
-        {"post": post, "values": values, "error": error, "url": url},
+        {"post": post, "values": values, "error": error, "url": url, "attachments": attachments},
         status_code=422 if error else 200,
     )
 
