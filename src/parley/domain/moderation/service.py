@@ -18,7 +18,8 @@ from parley.domain.moderation.audit import write_audit
 from parley.domain.moderation.escalation import schedule_escalation
 from parley.domain.moderation.models import ActionKind, Report, ReportCategory, Strike
 from parley.domain.moderation.permissions import Permission, require, role_of
-from parley.domain.notifications.models import Notification, NotificationType
+from parley.domain.notifications.models import NotificationType
+from parley.domain.notifications.service import add_notification
 from parley.domain.posts import service as posts
 from parley.domain.posts.models import Post
 from parley.domain.posts.visibility import can_see
@@ -280,13 +281,11 @@ async def _apply(
 
 async def tell_member(session: AsyncSession, target: Account) -> None:
     """A moderation_warning notification (Mastodon 4.3); the strike carries the reason.
-    Written directly: `notify` skips a member's own acts, and no one else is the sender."""
+    Not through `notify`, which skips a member's own acts: no one else is the sender."""
     if target.domain is None:
-        session.add(
-            Notification(
-                account_id=target.id,
-                from_account_id=target.id,
-                type=NotificationType.MODERATION_WARNING,
-            )
+        await add_notification(
+            session,
+            recipient_id=target.id,
+            from_account_id=target.id,
+            type=NotificationType.MODERATION_WARNING,
         )
-        await session.flush()
