@@ -35,6 +35,7 @@ class Event:
     ACCOUNT_DELETED = "account.deleted"  # account_id
     POLL_VOTED = "poll.voted"  # account_id, poll_id, choices
     NOTIFICATION_CREATED = "notification.created"  # notification_id
+    FILTERS_CHANGED = "filters.changed"  # account_id (a filter, keyword or post changed)
     REPORT_FILED = "report.filed"  # report_id (only when it is to be forwarded to a server)
 
 

@@ -2,6 +2,7 @@
 
 from parley.domain.accounts import models as accounts
 from parley.domain.federation import models as federation
+from parley.domain.filters import models as filters
 from parley.domain.instance import models as instance
 from parley.domain.interactions import models as interactions
 from parley.domain.media import models as media
@@ -17,6 +18,7 @@ from parley.jobs import models as jobs
 __all__ = [
     "accounts",
     "federation",
+    "filters",
     "instance",
     "interactions",
     "jobs",

@@ -13,6 +13,7 @@ from parley.domain.posts.views import hydrate
 from parley.mastodon import entities
 from parley.mastodon.auth import Member
 from parley.mastodon.entities import Entity
+from parley.mastodon.filtering import filtered_statuses
 from parley.mastodon.params import Params, parse_id
 
 
@@ -40,10 +41,21 @@ async def acting_account(session: AsyncSession, member: Member) -> Account:
 
 
 async def render_statuses(
-    session: AsyncSession, base_url: str, viewer_id: int | None, posts: list[Post]
+    session: AsyncSession,
+    base_url: str,
+    viewer_id: int | None,
+    posts: list[Post],
+    *,
+    filter_context: str | None = None,
 ) -> list[Entity]:
-    """Status entities for posts the viewer may see, built from one hydrated page."""
+    """Status entities for posts the viewer may see, built from one hydrated page.
+
+    With `filter_context` (home, public, thread, account), the viewer's filters apply:
+    `filtered` is set and posts a "hide" filter matches are left out.
+    """
     views = await hydrate(session, viewer_id, posts)
+    if filter_context is not None and viewer_id is not None:
+        return await filtered_statuses(session, base_url, viewer_id, views, filter_context)
     return [entities.status(base_url, v, viewer_id=viewer_id) for v in views]
 
 

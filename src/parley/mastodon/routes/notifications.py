@@ -14,19 +14,33 @@ from parley.domain.posts.models import Post
 from parley.domain.posts.views import hydrate
 from parley.mastodon import entities
 from parley.mastodon.auth import require_member, runtime_of
+from parley.mastodon.filtering import hidden_post_ids
 from parley.mastodon.params import Params, parse_id
 from parley.mastodon.responses import json_response, page_response
 from parley.mastodon.views import page_of, path_id
 
 
 async def render_notifications(
-    session: AsyncSession, base: str, viewer_id: int, found: list[Notification]
+    session: AsyncSession,
+    base: str,
+    viewer_id: int,
+    found: list[Notification],
+    *,
+    apply_filters: bool = False,
 ) -> list[entities.Entity]:
+    """With `apply_filters`, notifications about posts a "hide" filter matches are left out."""
     post_ids = {n.post_id for n in found if n.post_id is not None}
     posts = [p for p in [await session.get(Post, i) for i in post_ids] if p is not None]
     views = {v.post.id: v for v in await hydrate(session, viewer_id, posts)}
+    hidden = (
+        await hidden_post_ids(session, viewer_id, list(views.values()), "notifications")
+        if apply_filters
+        else set()
+    )
     rendered = []
     for n in found:
+        if n.post_id in hidden:
+            continue
         actor = await session.get(Account, n.from_account_id)
         if actor is None:
             continue
@@ -53,7 +67,7 @@ async def list_notifications(request: Request) -> Response:
             types=(entities.domain_notification_types(types) or ["-"]) if types else None,
             exclude_types=entities.domain_notification_types(excluded) or None,
         )
-        rendered = await render_notifications(session, base, member.id, found)
+        rendered = await render_notifications(session, base, member.id, found, apply_filters=True)
     return page_response(request, base, rendered, cursors=[n.id for n in found], limit=page.limit)
 
 

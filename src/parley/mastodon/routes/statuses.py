@@ -196,8 +196,12 @@ async def context(request: Request) -> Response:
     base = runtime.settings.base_url
     async with runtime.db.reader() as session:
         thread = await posts_queries.get_thread(session, viewer_id=viewer, post_id=path_id(request))
-        ancestors = await render_statuses(session, base, viewer, thread.ancestors)
-        descendants = await render_statuses(session, base, viewer, thread.descendants)
+        ancestors = await render_statuses(
+            session, base, viewer, thread.ancestors, filter_context="thread"
+        )
+        descendants = await render_statuses(
+            session, base, viewer, thread.descendants, filter_context="thread"
+        )
     return json_response({"ancestors": ancestors, "descendants": descendants})
 
 

@@ -25,7 +25,9 @@ Read = Callable[
 ]
 
 
-def _timeline(read: Read, *, scope: str, public: bool) -> Callable[[Request], Awaitable[Response]]:
+def _timeline(
+    read: Read, *, scope: str, public: bool, context: str | None = None
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         member = (
             await optional_member(request, scope)
@@ -39,7 +41,11 @@ def _timeline(read: Read, *, scope: str, public: bool) -> Callable[[Request], Aw
         async with runtime.db.reader() as session:
             rows = await read(session, request, params, member, page)
             rendered = await render_statuses(
-                session, base, member.id if member else None, [p for _c, p in rows]
+                session,
+                base,
+                member.id if member else None,
+                [p for _c, p in rows],
+                filter_context=context,
             )
         return page_response(
             request, base, rendered, cursors=[c for c, _p in rows], limit=page.limit
@@ -137,27 +143,27 @@ async def _favourites(
 routes = [
     Route(
         "/api/v1/timelines/home",
-        _timeline(_home, scope="read:statuses", public=False),
+        _timeline(_home, scope="read:statuses", public=False, context="home"),
         methods=["GET"],
     ),
     Route(
         "/api/v1/timelines/public",
-        _timeline(_public, scope="read:statuses", public=True),
+        _timeline(_public, scope="read:statuses", public=True, context="public"),
         methods=["GET"],
     ),
     Route(
         "/api/v1/timelines/tag/{hashtag}",
-        _timeline(_tag, scope="read:statuses", public=True),
+        _timeline(_tag, scope="read:statuses", public=True, context="public"),
         methods=["GET"],
     ),
     Route(
         "/api/v1/timelines/list/{id}",
-        _timeline(_list, scope="read:lists", public=False),
+        _timeline(_list, scope="read:lists", public=False, context="home"),
         methods=["GET"],
     ),
     Route(
         "/api/v1/accounts/{id}/statuses",
-        _timeline(_account, scope="read:statuses", public=True),
+        _timeline(_account, scope="read:statuses", public=True, context="account"),
         methods=["GET"],
     ),
     Route(

@@ -144,6 +144,9 @@ def build_stream_listeners(
     async def blocks_changed(payload: dict[str, Any]) -> None:
         await fanout.filters_changed(int(payload["account_id"]), int(payload["target_id"]))
 
+    async def own_filters_changed(payload: dict[str, Any]) -> None:
+        await fanout.filters_changed(int(payload["account_id"]))
+
     async def notification_created(payload: dict[str, Any]) -> None:
         await fanout.notifications([int(payload["notification_id"])])
 
@@ -158,6 +161,7 @@ def build_stream_listeners(
         "follow.accepted": notifying("follow.accepted"),
         "block.created": blocks_changed,
         "block.deleted": blocks_changed,
+        "filters.changed": own_filters_changed,
     }
     if notification_events:
         listeners[NOTIFICATION_CREATED] = notification_created

@@ -241,6 +241,26 @@ def upgrade() -> None:
         batch_op.create_index("ix_blocks_target_id", ["target_id"], unique=False)
 
     op.create_table(
+        "filters",
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("context", sa.JSON(), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_filters_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_filters")),
+    )
+    with op.batch_alter_table("filters", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_filters_account_id"), ["account_id"], unique=False)
+
+    op.create_table(
         "follow_requests",
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("target_id", sa.BigInteger(), nullable=False),
@@ -665,6 +685,51 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "filter_keywords",
+        sa.Column("filter_id", sa.BigInteger(), nullable=False),
+        sa.Column("keyword", sa.String(length=200), nullable=False),
+        sa.Column("whole_word", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["filter_id"],
+            ["filters.id"],
+            name=op.f("fk_filter_keywords_filter_id_filters"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_filter_keywords")),
+    )
+    with op.batch_alter_table("filter_keywords", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_filter_keywords_filter_id"), ["filter_id"], unique=False
+        )
+
+    op.create_table(
+        "filter_statuses",
+        sa.Column("filter_id", sa.BigInteger(), nullable=False),
+        sa.Column("post_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["filter_id"],
+            ["filters.id"],
+            name=op.f("fk_filter_statuses_filter_id_filters"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["posts.id"],
+            name=op.f("fk_filter_statuses_post_id_posts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_filter_statuses")),
+        sa.UniqueConstraint("filter_id", "post_id", name=op.f("uq_filter_statuses_filter_id")),
+    )
+    with op.batch_alter_table("filter_statuses", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_filter_statuses_filter_id"), ["filter_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_filter_statuses_post_id"), ["post_id"], unique=False)
+
+    op.create_table(
         "list_members",
         sa.Column("list_id", sa.BigInteger(), nullable=False),
         sa.Column("account_id", sa.BigInteger(), nullable=False),
@@ -1068,6 +1133,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_list_members_account_id"))
 
     op.drop_table("list_members")
+    with op.batch_alter_table("filter_statuses", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_filter_statuses_post_id"))
+        batch_op.drop_index(batch_op.f("ix_filter_statuses_filter_id"))
+
+    op.drop_table("filter_statuses")
+    with op.batch_alter_table("filter_keywords", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_filter_keywords_filter_id"))
+
+    op.drop_table("filter_keywords")
     with op.batch_alter_table("feed_entries", schema=None) as batch_op:
         batch_op.drop_index("ix_feed_entries_author_id_account_id")
 
@@ -1123,6 +1197,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_follow_requests_target_id_id")
 
     op.drop_table("follow_requests")
+    with op.batch_alter_table("filters", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_filters_account_id"))
+
+    op.drop_table("filters")
     with op.batch_alter_table("blocks", schema=None) as batch_op:
         batch_op.drop_index("ix_blocks_target_id")
 
