@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import heapq
 import html
 import itertools
@@ -30,12 +31,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.db.engine import is_sqlite, make_engine
 from parley.db.ids import new_id
-from parley.db.migrate import upgrade
+from parley.db.migrate import MIGRATIONS, upgrade
 from parley.domain.accounts.models import Account, User
 from parley.domain.interactions.models import Upvote
 from parley.domain.posts.models import Post
@@ -58,6 +71,15 @@ _VOCABULARY = (
     "weekend project release coffee bike rain snow election football recipe bread"
 )
 WORDS = _VOCABULARY.split()
+
+
+# What the dataset was made from (bench tables are not part of Parley's schema).
+DATASET = Table(
+    "bench_dataset",
+    MetaData(),
+    Column("key", String(32), primary_key=True),
+    Column("value", Text, nullable=False),
+)
 
 
 @dataclass(frozen=True)
@@ -436,6 +458,38 @@ async def _insert(
     return count
 
 
+def migrations_fingerprint() -> str:
+    """SHA-256 over the migration scripts: until the first release the initial migration is
+    regenerated in place, so a dataset made before a schema change is not upgraded."""
+    digest = hashlib.sha256()
+    for script in sorted((MIGRATIONS / "versions").glob("*.py")):
+        digest.update(script.name.encode() + b"\0" + script.read_bytes())
+    return digest.hexdigest()
+
+
+def _stored_fingerprint(connection: Connection) -> str | None:
+    if not inspect(connection).has_table(DATASET.name):
+        return None
+    query = select(DATASET.c.value).where(DATASET.c.key == "migrations")
+    value: str | None = connection.execute(query).scalar()
+    return value
+
+
+async def check_schema(url: str) -> None:
+    """Refuse a dataset made with other migration scripts than the ones in this tree."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            stored = await connection.run_sync(_stored_fingerprint)
+    finally:
+        await engine.dispose()
+    if stored != migrations_fingerprint():
+        raise SystemExit(
+            "the dataset was made with other migrations than this tree's (or not by "
+            "bench.dataset): generate it again with python -m bench.dataset"
+        )
+
+
 async def _check_empty(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         existing = await connection.scalar(select(func.count()).select_from(Account))
@@ -483,6 +537,16 @@ async def load(
             for model, rows in tables:
                 table = model.__table__
                 counts[table.name] = await _insert(connection, table, rows, table.name)
+            await connection.run_sync(DATASET.create)
+            await connection.execute(
+                insert(DATASET),
+                [
+                    {"key": "migrations", "value": migrations_fingerprint()},
+                    {"key": "size", "value": repr(size)},
+                    {"key": "seed", "value": str(seed)},
+                    {"key": "made_at", "value": datetime.now(UTC).isoformat()},
+                ],
+            )
         if not is_sqlite(url):
             async with engine.connect() as connection:
                 await connection.execution_options(isolation_level="AUTOCOMMIT")

@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench import report
-from bench.dataset import BENCH_PASSWORD, account_row, batches, fresh_id, user_row
+from bench.dataset import BENCH_PASSWORD, account_row, batches, check_schema, fresh_id, user_row
 from parley.app import build_runtime
 from parley.config import Settings
 from parley.db.base import utcnow
@@ -215,7 +215,7 @@ async def _measure(runtime: Runtime, author_id: int, repeat: int) -> dict[str, A
             reference.append(elapsed)
 
     async with db.engine.begin() as connection:
-        await connection.execute(delete(SCRATCH))
+        await connection.run_sync(SCRATCH.drop)
         await connection.execute(delete(Post).where(Post.id.in_(written)))
     parley = report.milliseconds(timings)
     bare = report.milliseconds(reference)
@@ -269,6 +269,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     label = args.label or Path(args.database_url.rsplit("/", 1)[-1]).stem
     sizes = [int(n) for n in args.followers.split(",")]
+    asyncio.run(check_schema(args.database_url))
     results = asyncio.run(run(args.database_url, sizes, args.repeat, args.domain))
     kind = report.database_kind(args.database_url)
     report.write(

@@ -37,7 +37,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bench import load, report
-from bench.dataset import BENCH_PASSWORD
+from bench.dataset import BENCH_PASSWORD, check_schema
 from parley.db.engine import make_engine
 from parley.domain.accounts.models import Account, User
 from parley.domain.timelines.models import FeedEntry
@@ -246,6 +246,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
     label = args.label or Path(args.database_url.rsplit("/", 1)[-1]).stem
+    asyncio.run(check_schema(args.database_url))
     result = run(
         args.database_url,
         args.path,
