@@ -13,6 +13,7 @@ from parley.web.errors import HANDLERS
 from parley.web.routes import (
     actions,
     auth,
+    filters,
     lists,
     media,
     moderation,
@@ -43,6 +44,7 @@ def build_web_app(runtime: Runtime) -> Starlette:
             *oauth.routes,
             *pages.routes,
             *settings.routes,
+            *filters.routes,
             *security.routes,
             *timelines.routes,
             *search.routes,

@@ -74,6 +74,7 @@ async def stream(request: Request) -> Response:
         [p.id for p in posts],
         {"title": found.title, "list": found, "empty": "No parleys from this list's members yet."},
         template="lists/stream.html",
+        filter_context="home",
     )
 
 

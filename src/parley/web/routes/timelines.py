@@ -11,6 +11,7 @@ from starlette.routing import Route
 from parley.domain.posts.views import PostView, hydrate
 from parley.domain.timelines import queries as timelines
 from parley.web.paging import older_url, page_request
+from parley.web.routes.filters import apply_filters
 from parley.web.routes.tags import follow_state
 from parley.web.templating import is_htmx, render
 from parley.web.viewer import current_viewer, require_viewer, runtime_of
@@ -23,9 +24,20 @@ async def render_stream(
     context: dict[str, Any],
     *,
     template: str = "timelines/timeline.html",
+    filter_context: str | None = None,
 ) -> Response:
-    """A stream page; a "load more" request from htmx gets only the next entries."""
-    page = {"entries": entries, "older": older_url(request, cursor_ids), **context}
+    """A stream page; a "load more" request from htmx gets only the next entries.
+
+    With `filter_context`, the viewer's filters apply (see web.routes.filters)."""
+    warned: dict[int, str] = {}
+    if filter_context is not None:
+        entries, warned = await apply_filters(request, entries, filter_context)
+    page = {
+        "entries": entries,
+        "filtered": warned,
+        "older": older_url(request, cursor_ids),
+        **context,
+    }
     if is_htmx(request) and "max_id" in request.query_params:
         return await render(request, "timelines/_entries.html", page)
     return await render(request, template, page)
@@ -47,6 +59,7 @@ async def home(request: Request) -> Response:
             "empty": "Your home is quiet. Follow people to see their parleys here.",
             "empty_link": ("/local", "See who is on this server"),
         },
+        filter_context="home",
     )
 
 
@@ -66,6 +79,7 @@ async def local(request: Request) -> Response:
             "subtitle": "Public parleys from this server",
             "empty": "Nobody here has posted in public yet.",
         },
+        filter_context="public",
     )
 
 
@@ -88,6 +102,7 @@ async def tag(request: Request) -> Response:
             "empty": f"No public parleys with #{name} yet.",
             "tag_follow": tag_follow,
         },
+        filter_context="public",
     )
 
 
