@@ -11,6 +11,7 @@ from parley.domain.notifications import models as notifications
 from parley.domain.oauth import models as oauth
 from parley.domain.posts import models as posts
 from parley.domain.relationships import models as relationships
+from parley.domain.scheduled import models as scheduled
 from parley.domain.tags import models as tags
 from parley.domain.timelines import models as timelines
 from parley.jobs import models as jobs
@@ -28,6 +29,7 @@ __all__ = [
     "oauth",
     "posts",
     "relationships",
+    "scheduled",
     "tags",
     "timelines",
 ]

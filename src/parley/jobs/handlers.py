@@ -12,9 +12,11 @@ from typing import Any
 
 from parley.config import Settings
 from parley.db.engine import Database
+from parley.domain.context import DomainContext
 from parley.domain.events import JOB_PREFIX, Event
 from parley.domain.moderation.escalation import ESCALATE_JOB, WEBHOOK_JOB, escalate_report
 from parley.domain.posts.polls import CLOSE_POLL_JOB, close_poll
+from parley.domain.scheduled.service import PUBLISH_SCHEDULED_JOB, publish_scheduled_post
 from parley.infra.mail import send_mail
 from parley.infra.webhooks import post_webhook
 from parley.jobs.queue import enqueue
@@ -47,6 +49,12 @@ def build_handlers(
         async with db.transaction() as session:
             await close_poll(session, poll_id=int(payload["poll_id"]))
 
+    ctx = DomainContext.from_settings(settings)
+
+    async def publish_scheduled(payload: dict[str, Any]) -> None:
+        async with db.transaction() as session:
+            await publish_scheduled_post(session, ctx, scheduled_id=int(payload["id"]))
+
     async def escalate(payload: dict[str, Any]) -> None:
         async with db.transaction() as session:
             await escalate_report(
@@ -59,6 +67,7 @@ def build_handlers(
     handlers: dict[str, Handler] = {
         "send_mail": mail,
         CLOSE_POLL_JOB: poll_ended,
+        PUBLISH_SCHEDULED_JOB: publish_scheduled,
         ESCALATE_JOB: escalate,
         WEBHOOK_JOB: webhook,
     }

@@ -20,6 +20,7 @@ from parley.mastodon.auth import optional_member, require_member, runtime_of
 from parley.mastodon.errors import ApiError
 from parley.mastodon.params import Params, parse_id
 from parley.mastodon.responses import json_response
+from parley.mastodon.routes.scheduled import schedule_from_params
 from parley.mastodon.views import acting_account, path_id, render_status, render_statuses
 
 
@@ -46,16 +47,11 @@ def _media_ids(params: Params) -> list[int]:
     return [int(i) for i in ids]
 
 
-def _unsupported(params: Params) -> None:
-    # Refused rather than dropped: a client must not believe a schedule was kept.
-    if params.has("scheduled_at"):
-        raise Invalid("scheduled_at", "Scheduled posts are not supported on this server")
-
-
 async def create_status(request: Request) -> Response:
     member = await require_member(request, "write:statuses")
     params = await Params.read(request)
-    _unsupported(params)
+    if params.string("scheduled_at"):
+        return await schedule_from_params(request, member, params, _poll(params))
     key = request.headers.get("idempotency-key", "")
     reply_to = params.string("in_reply_to_id")
     quoted = params.string("quoted_status_id") or params.string("quote_id")
@@ -135,7 +131,8 @@ async def delete_status(request: Request) -> Response:
 async def edit_status(request: Request) -> Response:
     member = await require_member(request, "write:statuses")
     params = await Params.read(request)
-    _unsupported(params)
+    if params.has("scheduled_at"):  # an edit cannot be scheduled: refused, not dropped
+        raise Invalid("scheduled_at", "Only new statuses can be scheduled")
     poll = params.sub("poll")
     runtime = runtime_of(request)
     async with runtime.db.transaction() as session:

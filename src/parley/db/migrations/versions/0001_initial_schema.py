@@ -564,6 +564,26 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "scheduled_posts",
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("scheduled_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_scheduled_posts_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scheduled_posts")),
+    )
+    with op.batch_alter_table("scheduled_posts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_scheduled_posts_account_id_id", ["account_id", "id"], unique=False
+        )
+
+    op.create_table(
         "tag_follows",
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("tag_id", sa.BigInteger(), nullable=False),
@@ -1156,6 +1176,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_tag_follows_tag_id_account_id")
 
     op.drop_table("tag_follows")
+    with op.batch_alter_table("scheduled_posts", schema=None) as batch_op:
+        batch_op.drop_index("ix_scheduled_posts_account_id_id")
+
+    op.drop_table("scheduled_posts")
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reports_target_account_id"))
         batch_op.drop_index("ix_reports_open")
