@@ -1,6 +1,7 @@
 """Every table of the domain, imported in one place for migrations and tests."""
 
 from parley.domain.accounts import models as accounts
+from parley.domain.conversations import models as conversations
 from parley.domain.federation import models as federation
 from parley.domain.filters import models as filters
 from parley.domain.instance import models as instance
@@ -18,6 +19,7 @@ from parley.jobs import models as jobs
 
 __all__ = [
     "accounts",
+    "conversations",
     "federation",
     "filters",
     "instance",

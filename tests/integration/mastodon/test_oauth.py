@@ -422,7 +422,6 @@ async def test_unknown_api_paths_and_unsupported_features_are_404(api: Api) -> N
     alice = await api.member("alice")
     for method, path in [
         ("GET", "/api/v1/nope"),
-        ("GET", "/api/v1/conversations"),
         ("GET", "/api/v1/trends/tags"),
         ("DELETE", "/api/v1/apps"),
     ]:

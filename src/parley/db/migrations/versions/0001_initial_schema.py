@@ -241,6 +241,20 @@ def upgrade() -> None:
         batch_op.create_index("ix_blocks_target_id", ["target_id"], unique=False)
 
     op.create_table(
+        "conversation_marks",
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("thread_id", sa.BigInteger(), nullable=False),
+        sa.Column("read_up_to", sa.BigInteger(), nullable=False),
+        sa.Column("removed_up_to", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_conversation_marks_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("account_id", "thread_id", name=op.f("pk_conversation_marks")),
+    )
+    op.create_table(
         "filters",
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
@@ -1225,6 +1239,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_filters_account_id"))
 
     op.drop_table("filters")
+    op.drop_table("conversation_marks")
     with op.batch_alter_table("blocks", schema=None) as batch_op:
         batch_op.drop_index("ix_blocks_target_id")
 
