@@ -145,6 +145,8 @@ async def test_warn_marks_and_hide_removes_in_the_chosen_contexts_only(api: Api)
     assert all(s["filtered"] == [] for s in public)
     notifications = await api.call("GET", "/api/v1/notifications", alice)
     assert dog["id"] not in [n["status"]["id"] for n in notifications if n.get("status")]
+    grouped = await api.call("GET", "/api/v2/notifications", alice)
+    assert dog["id"] not in [s["id"] for s in grouped["statuses"]]
     profile = await api.call("GET", f"/api/v1/accounts/{bob.id}/statuses", alice)
     assert len(profile) == 2
 

@@ -74,7 +74,7 @@ async def list_groups(request: Request) -> Response:
             types=(entities.domain_notification_types(types) or ["-"]) if types else None,
             exclude_types=entities.domain_notification_types(excluded) or None,
         )
-        rendered = await render_notifications(session, base, member.id, found)
+        rendered = await render_notifications(session, base, member.id, found, apply_filters=True)
     link = link_header(
         request,
         base,
