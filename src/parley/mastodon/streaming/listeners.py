@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.domain.notifications.models import Notification, NotificationType
 from parley.domain.posts.models import Post, Visibility
 from parley.domain.relationships.models import Follow
+from parley.mastodon.streaming import channels as ch
 from parley.mastodon.streaming.fanout import STATUS_UPDATE, Fanout
 from parley.mastodon.streaming.wiring import broker_of
 from parley.runtime import Runtime
@@ -145,7 +146,12 @@ def build_stream_listeners(
         await fanout.filters_changed(int(payload["account_id"]), int(payload["target_id"]))
 
     async def own_filters_changed(payload: dict[str, Any]) -> None:
-        await fanout.filters_changed(int(payload["account_id"]))
+        """Mastodon's `filters_changed` on the member's user stream, so apps reload filters."""
+        account_id = int(payload["account_id"])
+        broker = broker_of(runtime)
+        if broker is not None:
+            # Mastodon sends no payload; its event streams write `data: undefined`.
+            await broker.publish(ch.user(account_id), ch.envelope("filters_changed", "undefined"))
 
     async def notification_created(payload: dict[str, Any]) -> None:
         await fanout.notifications([int(payload["notification_id"])])
