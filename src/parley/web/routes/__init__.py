@@ -13,6 +13,7 @@ from parley.web.errors import HANDLERS
 from parley.web.routes import (
     actions,
     auth,
+    conversations,
     filters,
     lists,
     media,
@@ -45,6 +46,7 @@ def build_web_app(runtime: Runtime) -> Starlette:
             *pages.routes,
             *settings.routes,
             *filters.routes,
+            *conversations.routes,
             *security.routes,
             *timelines.routes,
             *search.routes,
