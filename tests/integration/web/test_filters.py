@@ -130,3 +130,20 @@ async def test_warn_collapses_and_hide_leaves_out_in_home(alice: Browser) -> Non
     local = (await alice.get("/local")).text
     assert "my dog barks" in local
     assert "Filtered:" not in local
+
+
+async def test_profiles_apply_account_filters(alice: Browser) -> None:
+    await alice.post("/posts", {"text": "my dog barks"}, page="/home")
+    await alice.post(
+        "/settings/filters",
+        {
+            "title": "Dogs",
+            "keywords": "dog",
+            "context": "account",
+            "action": "hide",
+            "expires_in": "",
+        },
+        page="/settings/filters",
+    )
+    assert "my dog barks" not in (await alice.get("/@alice")).text
+    assert "my dog barks" in (await alice.get("/home")).text

@@ -79,6 +79,7 @@ async def profile(request: Request) -> Response:
         [p.id for p in posts],
         context,
         template="accounts/profile.html",
+        filter_context="account",
     )
 
 
