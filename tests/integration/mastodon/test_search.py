@@ -45,3 +45,18 @@ async def test_bad_search_parameters_are_refused(api: Api) -> None:
     await api.call("GET", "/api/v2/search?q=x&offset=-1", alice, status=422)
     await api.call("GET", "/api/v2/search?q=x&account_id=abc", alice, status=404)
     await api.call("GET", "/api/v2/search?q=x", status=401)
+
+
+async def test_following_limits_accounts_and_followed_tags_are_marked(api: Api) -> None:
+    alice, bob = await api.member("alice"), await api.member("bobby")
+    await api.member("bobcat")
+    await api.call("POST", f"/api/v1/accounts/{bob.id}/follow", alice)
+    await api.call("POST", "/api/v1/tags/bobtail/follow", alice)
+    everyone = await api.call("GET", "/api/v2/search?q=bob&type=accounts", alice, schema="Search")
+    assert {a["username"] for a in everyone["accounts"]} == {"bobby", "bobcat"}
+    followed = await api.call(
+        "GET", "/api/v2/search?q=bob&type=accounts&following=true", alice, schema="Search"
+    )
+    assert [a["username"] for a in followed["accounts"]] == ["bobby"]
+    tags = await api.call("GET", "/api/v2/search?q=bobt&type=hashtags", alice, schema="Search")
+    assert [(t["name"], t["following"]) for t in tags["hashtags"]] == [("bobtail", True)]
