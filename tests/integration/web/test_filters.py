@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from parley.domain.filters.models import Filter, FilterKeyword
+from parley.domain.posts.models import Post
 from parley.runtime import Runtime
 from tests.conftest import Members
 from tests.integration.web.conftest import Browser
@@ -147,3 +148,31 @@ async def test_profiles_apply_account_filters(alice: Browser) -> None:
     )
     assert "my dog barks" not in (await alice.get("/@alice")).text
     assert "my dog barks" in (await alice.get("/home")).text
+
+
+async def test_thread_filters_apply_to_comments_not_to_the_parley_asked_for(
+    alice: Browser, runtime: Runtime
+) -> None:
+    await alice.post("/posts", {"text": "root about dogs"}, page="/home")
+    async with runtime.db.reader() as session:
+        root = await session.scalar(select(Post))
+    assert root is not None
+    for text in ("a dog comment", "a cat comment"):
+        await alice.post("/posts", {"text": text, "in_reply_to_id": str(root.id)}, page="/home")
+    for title, word, action in (("Dogs", "dog", "hide"), ("Cats", "cat", "warn")):
+        await alice.post(
+            "/settings/filters",
+            {
+                "title": title,
+                "keywords": word,
+                "context": "thread",
+                "action": action,
+                "expires_in": "",
+            },
+            page="/settings/filters",
+        )
+    page = (await alice.get(f"/@alice/{root.id}")).text
+    assert "root about dogs" in page
+    assert "a dog comment" not in page
+    assert "Filtered: Cats" in page
+    assert "a cat comment" in page

@@ -21,6 +21,7 @@ from parley.infra.storage import open_store
 from parley.web import forms, uploads
 from parley.web.csrf import checked_form
 from parley.web.routes.auth import safe_next
+from parley.web.routes.filters import apply_filters
 from parley.web.templating import render
 from parley.web.threads import depths
 from parley.web.viewer import current_viewer, require_viewer, runtime_of
@@ -177,6 +178,9 @@ async def detail(request: Request) -> Response:
         request.path_params["acct"].lower() != focused.account.acct().lower()
     ):
         return RedirectResponse(_canonical(focused), status_code=301)
+    # The viewer's "thread" filters apply around the parley they asked for, not to it.
+    ancestors, warned_above = await apply_filters(request, ancestors, "thread")
+    replies, warned = await apply_filters(request, replies, "thread")
     return await render(
         request,
         "posts/detail.html",
@@ -185,6 +189,7 @@ async def detail(request: Request) -> Response:
             "focused": focused,
             "replies": replies,
             "depths": depths(thread.post.id, thread.descendants),
+            "filtered": {**warned_above, **warned},
             "compose": {"next": _canonical(focused)},
         },
     )
