@@ -176,3 +176,27 @@ async def test_thread_filters_apply_to_comments_not_to_the_parley_asked_for(
     assert "a dog comment" not in page
     assert "Filtered: Cats" in page
     assert "a cat comment" in page
+
+
+async def test_notifications_leave_out_hidden_parleys(
+    alice: Browser, browser_factory: object, members: Members
+) -> None:
+    await alice.post(
+        "/settings/filters",
+        {
+            "title": "Dogs",
+            "keywords": "dog",
+            "context": "notifications",
+            "action": "hide",
+            "expires_in": "",
+        },
+        page="/settings/filters",
+    )
+    await members.create("bob")
+    bob: Browser = browser_factory()  # type: ignore[operator]
+    assert (await bob.sign_in("bob")).status_code == 303
+    await bob.post("/posts", {"text": "@alice my dog"}, page="/home")
+    await bob.post("/posts", {"text": "@alice my cat"}, page="/home")
+    page = (await alice.get("/notifications")).text
+    assert "my cat" in page
+    assert "my dog" not in page

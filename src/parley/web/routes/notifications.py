@@ -15,6 +15,7 @@ from parley.domain.posts.queries import get_visible_post
 from parley.domain.posts.views import PostView, hydrate
 from parley.web.notification_groups import group_notifications
 from parley.web.paging import older_url, page_request
+from parley.web.routes.filters import apply_filters
 from parley.web.templating import render
 from parley.web.viewer import require_viewer, runtime_of
 
@@ -40,9 +41,13 @@ async def index(request: Request) -> Response:
             except NotFound:
                 continue
         views: dict[int, PostView] = {v.post.id: v for v in await hydrate(session, me, found)}
+    # Notifications about parleys a "hide" filter matches are left out (read marker unchanged).
+    kept, _warned = await apply_filters(request, list(views.values()), "notifications")
+    hidden = set(views) - {v.post.id for v in kept}
+    shown = [n for n in items if n.post_id not in hidden]
     marker = markers.get("notifications")
     groups = group_notifications(
-        items, accounts, views, last_read_id=marker.last_read_id if marker else 0
+        shown, accounts, views, last_read_id=marker.last_read_id if marker else 0
     )
     if items and page.max_id is None:
         async with runtime.db.transaction() as session:
