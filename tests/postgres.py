@@ -76,7 +76,7 @@ def _scratch_dir() -> str | None:
     room, else the system temp folder. Not under pytest's tmp folder: that one is private to
     root, and the server may run as another user.
 
-    Memory matters: on this project's ext4 VMs, CREATE DATABASE takes 200-400 ms on disk even
+    Why tmpfs: on this project's ext4 VMs, CREATE DATABASE takes 200-400 ms on disk even
     with fsync off (file creation is journaled), 15 ms on tmpfs.
     """
     chosen = os.environ.get("PARLEY_TEST_PG_DIR")
