@@ -62,6 +62,7 @@ def server(database_url: str, tmp_path: Path) -> Iterator[str]:
         log_level="warning",
         ws="none",
         lifespan="on",
+        timeout_keep_alive=120,
     )
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)

@@ -45,7 +45,16 @@ def live_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     )
     app = create_app(settings, run_worker=False)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            # Under load the client can idle past uvicorn's 5 s default and then reuse a
+            # connection the server is closing (a reset POST).
+            timeout_keep_alive=120,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

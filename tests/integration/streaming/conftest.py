@@ -170,6 +170,7 @@ def start_live(
             lifespan="on",
             # Open event streams never end by themselves.
             timeout_graceful_shutdown=2,
+            timeout_keep_alive=120,
         )
     )
 
