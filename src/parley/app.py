@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from functools import partial
 
 import anyio
 from starlette.applications import Starlette
@@ -14,6 +16,7 @@ from starlette.routing import Mount
 from parley.activitypub import outbox
 from parley.activitypub.federation import Federation
 from parley.activitypub.jobs import build_federation_handlers
+from parley.activitypub.lookup import resolve_account_for_search
 from parley.activitypub.negotiation import NegotiationMiddleware
 from parley.activitypub.routes import build_routes as activitypub_routes
 from parley.config import Settings
@@ -42,6 +45,10 @@ def assemble(settings: Settings) -> tuple[Runtime, Federation]:
         settings=settings, db=db, ctx=ctx, worker=worker, broker=build_broker(settings)
     )
     federation = Federation.from_runtime(runtime)
+    # Search may fetch remote accounts: the domain reaches the adapter through the context.
+    runtime.ctx = federation.ctx = replace(
+        ctx, resolve_remote_account=partial(resolve_account_for_search, federation)
+    )
     federation_jobs = {
         kind: handler
         for kind, handler in build_federation_handlers(runtime, federation).items()

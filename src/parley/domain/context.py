@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from parley.config import Settings
 from parley.domain.accounts.passwords import Passwords
+
+# Takes `user@host` or an https URL; returns the id of the (fetched and stored) account.
+RemoteAccountResolver = Callable[[str], Awaitable[int | None]]
 
 
 @dataclass(frozen=True, slots=True)
 class DomainContext:
     settings: Settings
     passwords: Passwords
+    # Set by the composition root when federation is wired in; None means local-only.
+    resolve_remote_account: RemoteAccountResolver | None = None
 
     @property
     def base_url(self) -> str:

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from parley.domain.accounts import queries as account_queries
 from parley.domain.accounts import service as accounts
 from parley.domain.errors import Conflict, Invalid
+from parley.domain.federation.lookup import resolve_account, with_resolved
 from parley.domain.oauth import service as oauth
 from parley.domain.oauth.scopes import parse_scopes
 from parley.domain.pagination import PageRequest
@@ -162,11 +163,14 @@ async def search(request: Request) -> Response:
     await require_member(request, "read:accounts")
     params = await Params.read(request)
     limit = max(1, min(params.integer("limit", 40) or 40, 80))
+    query = (params.string("q") or "").strip()
     runtime = runtime_of(request)
+    resolved = None
+    if query and params.boolean("resolve", False) and not params.integer("offset", 0):
+        resolved = await resolve_account(runtime.ctx, query)
     async with runtime.db.reader() as session:
-        found = await account_queries.search_accounts(
-            session, params.string("q") or "", limit=limit
-        )
+        found = await account_queries.search_accounts(session, query, limit=limit)
+        found = await with_resolved(session, found, resolved, limit=limit)
     return json_response([entities.account(runtime.settings.base_url, a) for a in found])
 
 

@@ -1,7 +1,8 @@
 """GET /api/v2/search: accounts by name, statuses by text, hashtags by prefix.
 
-What a status search can find is decided in parley.domain.search.queries. `resolve`
-(fetching remote accounts and posts by URL) is not offered, so it is ignored.
+What a status search can find is decided in parley.domain.search.queries. With
+`resolve=true` a query naming a remote account (`user@host` or an https URL) fetches and
+stores that account (parley.domain.federation.lookup); remote posts are not fetched.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from starlette.routing import Route
 
 from parley.domain.accounts.queries import search_accounts
 from parley.domain.errors import Invalid
+from parley.domain.federation.lookup import resolve_account, with_resolved
 from parley.domain.search import queries as search_queries
 from parley.domain.tags.queries import followed_tag_ids
 from parley.mastodon import entities
@@ -38,14 +40,19 @@ async def search(request: Request) -> Response:
     account_param = params.string("account_id")
     author_id = parse_id(account_param, "account_id") if account_param else None
     following = bool(params.boolean("following", False))
+    resolve = bool(params.boolean("resolve", False))
     runtime = runtime_of(request)
     base = runtime.settings.base_url
     body: dict[str, list[entities.Entity]] = {"accounts": [], "statuses": [], "hashtags": []}
     if not query:
         return json_response(body)
+    resolved = None
+    if resolve and kind in (None, "accounts") and offset == 0:
+        resolved = await resolve_account(runtime.ctx, query)
     async with runtime.db.reader() as session:
         if kind in (None, "accounts") and offset == 0:
             found = await search_accounts(session, query, limit=limit)
+            found = await with_resolved(session, found, resolved, limit=limit)
             if following:
                 followed = await search_queries.followed_among(
                     session, member.id, [a.id for a in found]
