@@ -7,11 +7,13 @@ answers are registered as documents by `serve_webfinger`.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from sqlalchemy import func, select
 
 from parley.activitypub.federation import Federation
 from parley.domain.accounts.models import Account
+from parley.domain.federation.lookup import resolve_account
 from parley.domain.relationships.models import FollowRequest
 from parley.jobs.models import Job
 from parley.runtime import Runtime
@@ -140,3 +142,34 @@ async def test_web_search_finds_and_follows_a_remote_account(
     assert request is not None
     assert request.target_id == int(bob_id.group(1))
     assert jobs == 1
+
+
+async def test_only_remote_addresses_and_https_urls_are_resolved(runtime: Runtime) -> None:
+    asked: list[str] = []
+
+    async def resolver(query: str) -> int | None:
+        asked.append(query)
+        if query == "boom@broken.example":
+            raise RuntimeError("network down")
+        return 7
+
+    ctx = replace(runtime.ctx, resolve_remote_account=resolver)
+    for query in (
+        "bob",
+        "bob@",
+        "bob@localhost.",
+        "bob@10.0.0.7/x",
+        "bob@parley.test",
+        "https://parley.test/@bob",
+        "http://mastodon.example/@bob",
+        "https://user:pw@mastodon.example/@bob",
+        "boom@broken.example",
+    ):
+        assert await resolve_account(ctx, query) is None, query
+    assert await resolve_account(ctx, "acct:Bob@Mastodon.Example") == 7
+    assert await resolve_account(ctx, "https://mastodon.example/@bob") == 7
+    assert asked == [
+        "boom@broken.example",
+        "Bob@mastodon.example",
+        "https://mastodon.example/@bob",
+    ]
