@@ -3,68 +3,26 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-import uvicorn
 from mastodon import Mastodon
 from mastodon.errors import MastodonUnauthorizedError
 
-from parley.app import create_app
-from parley.config import Settings
+from tests.live import live_server
 
 PASSWORD = "correct horse battery staple"
 SCOPES = ["read", "write", "follow", "push"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live_url(database_url: str, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    settings = Settings(
-        domain=f"127.0.0.1:{port}",
-        database_url=database_url,
-        data_dir=tmp_path,
-        media_dir=tmp_path / "media",
-        secret_key="test-secret-key-not-for-production",
-        password_time_cost=1,
-        password_memory_cost_kib=1024,
-        embedded_worker=False,
-        cookie_secure=False,
-    )
-    app = create_app(settings, run_worker=False)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-            # Under load the client can idle past uvicorn's 5 s default and then reuse a
-            # connection the server is closing (a reset POST).
-            timeout_keep_alive=120,
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    """A live server on loopback (no job worker)."""
+    with live_server(database_url, tmp_path, run_worker=False) as url:
+        yield url
 
 
 def _sign_up(base: str, username: str) -> Mastodon:

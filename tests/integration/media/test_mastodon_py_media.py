@@ -3,57 +3,22 @@
 from __future__ import annotations
 
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-import uvicorn
 
-from parley.app import create_app
-from parley.config import Settings
 from tests.fixtures.media import have_ffmpeg, jpeg_with_gps, video_with_location
-from tests.integration.mastodon.test_mastodon_py import _free_port, _sign_up
+from tests.integration.mastodon.test_mastodon_py import _sign_up
+from tests.live import live_server
 
 
 @pytest.fixture
 def live_with_worker(database_url: str, tmp_path: Path) -> Iterator[str]:
     """A live server whose embedded worker processes uploads, as `parley serve` runs."""
-    port = _free_port()
-    settings = Settings(
-        domain=f"127.0.0.1:{port}",
-        database_url=database_url,
-        data_dir=tmp_path,
-        media_dir=tmp_path / "media",
-        secret_key="test-secret-key-not-for-production",
-        password_time_cost=1,
-        password_memory_cost_kib=1024,
-        cookie_secure=False,
-    )
-    app = create_app(settings, run_worker=True)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-            # Under load the client can idle past uvicorn's 5 s default and then reuse a
-            # connection the server is closing (a reset POST).
-            timeout_keep_alive=120,
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(database_url, tmp_path, run_worker=True) as url:
+        yield url
 
 
 @pytest.mark.slow
