@@ -16,7 +16,7 @@ from parley.mastodon import entities
 from parley.mastodon.auth import require_member, runtime_of
 from parley.mastodon.params import Params, parse_id
 from parley.mastodon.responses import json_response, link_header
-from parley.mastodon.routes.notifications import render_notifications
+from parley.mastodon.routes.notifications import render_notifications, type_filters
 from parley.mastodon.views import page_of
 
 PREFIX = "ungrouped-"
@@ -62,17 +62,12 @@ async def list_groups(request: Request) -> Response:
     member = await require_member(request, "read:notifications")
     params = await Params.read(request)
     page = page_of(params, max_limit=80, default_limit=40)
-    types = params.strings("types")
-    excluded = params.strings("exclude_types")
+    types, excluded = type_filters(params)
     runtime = runtime_of(request)
     base = runtime.settings.base_url
     async with runtime.db.reader() as session:
         found = await queries.list_notifications(
-            session,
-            member.id,
-            page,
-            types=(entities.domain_notification_types(types) or ["-"]) if types else None,
-            exclude_types=entities.domain_notification_types(excluded) or None,
+            session, member.id, page, types=types, exclude_types=excluded
         )
         rendered = await render_notifications(session, base, member.id, found, apply_filters=True)
     link = link_header(

@@ -50,22 +50,27 @@ async def render_notifications(
     return rendered
 
 
+def type_filters(params: Params) -> tuple[list[str] | None, list[str] | None]:
+    """`types[]` and `exclude_types[]` as domain notification types (None: no filter)."""
+    types = params.strings("types")
+    excluded = params.strings("exclude_types")
+    return (
+        # Asked-for types this server never sends match nothing, not everything.
+        (entities.domain_notification_types(types) or ["-"]) if types else None,
+        entities.domain_notification_types(excluded) or None,
+    )
+
+
 async def list_notifications(request: Request) -> Response:
     member = await require_member(request, "read:notifications")
     params = await Params.read(request)
     page = page_of(params, max_limit=80, default_limit=40)
-    types = params.strings("types")
-    excluded = params.strings("exclude_types")
+    types, excluded = type_filters(params)
     runtime = runtime_of(request)
     base = runtime.settings.base_url
     async with runtime.db.reader() as session:
         found = await queries.list_notifications(
-            session,
-            member.id,
-            page,
-            # Asked-for types this server never sends match nothing, not everything.
-            types=(entities.domain_notification_types(types) or ["-"]) if types else None,
-            exclude_types=entities.domain_notification_types(excluded) or None,
+            session, member.id, page, types=types, exclude_types=excluded
         )
         rendered = await render_notifications(session, base, member.id, found, apply_filters=True)
     return page_response(request, base, rendered, cursors=[n.id for n in found], limit=page.limit)
