@@ -54,6 +54,7 @@ ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class IdMixin:
-    """A time-sortable, non-enumerable primary key (see parley.db.ids)."""
+    """A time-sortable, non-enumerable primary key (see parley.db.ids); never a database
+    sequence (PostgreSQL would otherwise make it BIGSERIAL)."""
 
-    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, default=new_id)
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, default=new_id, autoincrement=False)

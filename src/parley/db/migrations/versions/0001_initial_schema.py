@@ -55,7 +55,12 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("fetched_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["moved_to_id"],
             ["accounts.id"],
@@ -88,7 +93,12 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
@@ -105,7 +115,12 @@ def upgrade() -> None:
         sa.Column("private_comment", sa.Text(), nullable=False),
         sa.Column("obfuscate", sa.Boolean(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_domain_blocks")),
         sa.UniqueConstraint("domain", name=op.f("uq_domain_blocks_domain")),
     )
@@ -113,7 +128,12 @@ def upgrade() -> None:
         "email_domain_blocks",
         sa.Column("domain", sa.String(length=255), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_email_domain_blocks")),
         sa.UniqueConstraint("domain", name=op.f("uq_email_domain_blocks_domain")),
     )
@@ -126,7 +146,12 @@ def upgrade() -> None:
         sa.Column("received_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("processed_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_activities")),
         sa.UniqueConstraint("activity_id", name=op.f("uq_inbox_activities_activity_id")),
     )
@@ -152,9 +177,21 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text(), nullable=False),
         sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ip_blocks")),
         sa.UniqueConstraint("ip", name=op.f("uq_ip_blocks_ip")),
+    )
+    op.create_table(
+        "job_slots",
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("slot", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("locked_until", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("key", "slot", name=op.f("pk_job_slots")),
     )
     op.create_table(
         "jobs",
@@ -168,7 +205,12 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
     )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
@@ -183,7 +225,12 @@ def upgrade() -> None:
         sa.Column("client_id", sa.String(length=64), nullable=False),
         sa.Column("client_secret_hash", sa.String(length=64), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_applications")),
         sa.UniqueConstraint("client_id", name=op.f("uq_oauth_applications_client_id")),
     )
@@ -203,7 +250,12 @@ def upgrade() -> None:
         sa.Column("hint", sa.Text(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rules")),
     )
     op.create_table(
@@ -211,7 +263,12 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("display_name", sa.String(length=200), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tags")),
         sa.UniqueConstraint("name", name=op.f("uq_tags_name")),
     )
@@ -221,7 +278,12 @@ def upgrade() -> None:
         sa.Column("target_id", sa.BigInteger(), nullable=False),
         sa.Column("uri", sa.Text(), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -262,7 +324,12 @@ def upgrade() -> None:
         sa.Column("action", sa.String(length=16), nullable=False),
         sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -282,7 +349,12 @@ def upgrade() -> None:
         sa.Column("notify", sa.Boolean(), nullable=False),
         sa.Column("uri", sa.Text(), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -309,7 +381,12 @@ def upgrade() -> None:
         sa.Column("notify", sa.Boolean(), nullable=False),
         sa.Column("uri", sa.Text(), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -335,7 +412,12 @@ def upgrade() -> None:
         sa.Column("replies_policy", sa.String(length=16), nullable=False),
         sa.Column("exclusive", sa.Boolean(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -369,7 +451,12 @@ def upgrade() -> None:
         sa.Column("hide_notifications", sa.Boolean(), nullable=False),
         sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -394,7 +481,12 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_used_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -430,7 +522,12 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("used_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -482,7 +579,12 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("edited_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("application", sa.String(length=200), nullable=True),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -542,7 +644,12 @@ def upgrade() -> None:
         sa.Column("escalated_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -583,7 +690,12 @@ def upgrade() -> None:
         sa.Column("scheduled_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -639,7 +751,12 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_sign_in_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("failed_sign_ins", sa.BigInteger(), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -656,7 +773,12 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("post_id", sa.BigInteger(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -680,7 +802,12 @@ def upgrade() -> None:
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("post_id", sa.BigInteger(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -723,7 +850,12 @@ def upgrade() -> None:
         sa.Column("filter_id", sa.BigInteger(), nullable=False),
         sa.Column("keyword", sa.String(length=200), nullable=False),
         sa.Column("whole_word", sa.Boolean(), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["filter_id"],
             ["filters.id"],
@@ -741,7 +873,12 @@ def upgrade() -> None:
         "filter_statuses",
         sa.Column("filter_id", sa.BigInteger(), nullable=False),
         sa.Column("post_id", sa.BigInteger(), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["filter_id"],
             ["filters.id"],
@@ -811,7 +948,12 @@ def upgrade() -> None:
         sa.Column("remote_url", sa.Text(), nullable=True),
         sa.Column("cached_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -859,7 +1001,12 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("post_id", sa.BigInteger(), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -890,7 +1037,12 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("used_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -908,7 +1060,12 @@ def upgrade() -> None:
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("post_id", sa.BigInteger(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -932,7 +1089,12 @@ def upgrade() -> None:
         sa.Column("voters_count", sa.BigInteger(), nullable=False),
         sa.Column("closed_notified_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["post_id"], ["posts.id"], name=op.f("fk_polls_post_id_posts"), ondelete="CASCADE"
         ),
@@ -948,7 +1110,12 @@ def upgrade() -> None:
         sa.Column("sensitive", sa.Boolean(), nullable=False),
         sa.Column("poll_options", sa.JSON(), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["post_id"], ["posts.id"], name=op.f("fk_post_edits_post_id_posts"), ondelete="CASCADE"
         ),
@@ -983,7 +1150,12 @@ def upgrade() -> None:
         sa.Column("details", sa.JSON(), nullable=False),
         sa.Column("reversed_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["moderator_account_id"],
             ["accounts.id"],
@@ -1016,7 +1188,12 @@ def upgrade() -> None:
         sa.Column("post_id", sa.BigInteger(), nullable=False),
         sa.Column("uri", sa.Text(), nullable=True),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -1040,7 +1217,12 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -1063,7 +1245,12 @@ def upgrade() -> None:
         sa.Column("approved", sa.Boolean(), nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -1094,7 +1281,12 @@ def upgrade() -> None:
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("choice", sa.Integer(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -1252,6 +1444,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_jobs_state_run_at")
 
     op.drop_table("jobs")
+    op.drop_table("job_slots")
     op.drop_table("ip_blocks")
     op.drop_table("instance_settings")
     op.drop_table("instance_keys")
