@@ -106,11 +106,18 @@ class User(IdMixin, Base):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
     rules_accepted_at: Mapped[datetime | None] = mapped_column(default=None)
     approved: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Why they want to join (asked when sign-ups need approval) and the invite they used.
+    sign_up_reason: Mapped[str] = mapped_column(Text, default="")
+    invite_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("invites.id", ondelete="SET NULL"), default=None
+    )
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Preferences the web UI and the Mastodon API share.
     default_visibility: Mapped[str] = mapped_column(String(16), default="public")
     default_sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     default_language: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Mastodon's reading:expand:media: "default" (hide sensitive), "show_all" or "hide_all".
+    media_display: Mapped[str] = mapped_column(String(16), default="default")
     # Refuse posts whose attachments lack a description (alt text).
     require_media_description: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -145,3 +152,20 @@ class PasswordReset(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Invite(IdMixin, Base):
+    """An invitation link (/invite/<code>): sign-up without open registrations, a limited
+    number of times, until it expires or its creator revokes it."""
+
+    __tablename__ = "invites"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    max_uses: Mapped[int | None] = mapped_column(default=None)  # None: no limit
+    uses: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

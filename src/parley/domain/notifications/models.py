@@ -49,6 +49,10 @@ class Notification(IdMixin, Base):
     post_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("posts.id", ondelete="CASCADE"), default=None
     )
+    # The strike a moderation_warning is about (Mastodon's AccountWarning).
+    strike_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("strikes.id", ondelete="CASCADE"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

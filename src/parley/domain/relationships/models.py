@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from parley.db.base import Base, IdMixin, utcnow
@@ -70,4 +70,17 @@ class Mute(IdMixin, Base):
     target_id: Mapped[int] = _account_fk()
     hide_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AccountDomainBlock(IdMixin, Base):
+    """A member hiding a whole remote server (Mastodon's user-level domain block)."""
+
+    __tablename__ = "account_domain_blocks"
+    __table_args__ = (UniqueConstraint("account_id", "domain"),)
+
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="CASCADE")
+    )
+    domain: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -273,6 +273,28 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_tags_name")),
     )
     op.create_table(
+        "account_domain_blocks",
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("domain", sa.String(length=255), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_account_domain_blocks_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_account_domain_blocks")),
+        sa.UniqueConstraint(
+            "account_id", "domain", name=op.f("uq_account_domain_blocks_account_id")
+        ),
+    )
+    op.create_table(
         "blocks",
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("target_id", sa.BigInteger(), nullable=False),
@@ -404,6 +426,33 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("follows", schema=None) as batch_op:
         batch_op.create_index("ix_follows_target_id_id", ["target_id", "id"], unique=False)
+
+    op.create_table(
+        "invites",
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("max_uses", sa.BigInteger(), nullable=True),
+        sa.Column("uses", sa.BigInteger(), nullable=False),
+        sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_invites_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_invites")),
+        sa.UniqueConstraint("code", name=op.f("uq_invites_code")),
+    )
+    with op.batch_alter_table("invites", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_invites_account_id"), ["account_id"], unique=False)
 
     op.create_table(
         "lists",
@@ -731,43 +780,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "users",
-        sa.Column("account_id", sa.BigInteger(), nullable=False),
-        sa.Column("email", sa.String(length=320), nullable=False),
-        sa.Column("password_hash", sa.Text(), nullable=False),
-        sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("locale", sa.String(length=16), nullable=False),
-        sa.Column("totp_secret", sa.String(length=64), nullable=True),
-        sa.Column("totp_pending_secret", sa.String(length=64), nullable=True),
-        sa.Column("recovery_codes", sa.JSON(), nullable=False),
-        sa.Column("totp_last_step", sa.BigInteger(), nullable=True),
-        sa.Column("rules_accepted_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("approved", sa.Boolean(), nullable=False),
-        sa.Column("disabled", sa.Boolean(), nullable=False),
-        sa.Column("default_visibility", sa.String(length=16), nullable=False),
-        sa.Column("default_sensitive", sa.Boolean(), nullable=False),
-        sa.Column("default_language", sa.String(length=16), nullable=True),
-        sa.Column("require_media_description", sa.Boolean(), nullable=False),
-        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_sign_in_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("failed_sign_ins", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=False,
-            nullable=False,
-        ),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_users_account_id_accounts"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
-        sa.UniqueConstraint("account_id", name=op.f("uq_users_account_id")),
-        sa.UniqueConstraint("email", name=op.f("uq_users_email")),
-    )
-    op.create_table(
         "api_idempotency_keys",
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
@@ -995,67 +1007,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "notifications",
-        sa.Column("account_id", sa.BigInteger(), nullable=False),
-        sa.Column("from_account_id", sa.BigInteger(), nullable=False),
-        sa.Column("type", sa.String(length=32), nullable=False),
-        sa.Column("post_id", sa.BigInteger(), nullable=True),
-        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=False,
-            nullable=False,
-        ),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_notifications_account_id_accounts"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["from_account_id"],
-            ["accounts.id"],
-            name=op.f("fk_notifications_from_account_id_accounts"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["post_id"],
-            ["posts.id"],
-            name=op.f("fk_notifications_post_id_posts"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
-    )
-    with op.batch_alter_table("notifications", schema=None) as batch_op:
-        batch_op.create_index("ix_notifications_account_id_id", ["account_id", "id"], unique=False)
-
-    op.create_table(
-        "password_resets",
-        sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("used_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=False,
-            nullable=False,
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_password_resets_user_id_users"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_password_resets")),
-        sa.UniqueConstraint("token_hash", name=op.f("uq_password_resets_token_hash")),
-    )
-    with op.batch_alter_table("password_resets", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_password_resets_user_id"), ["user_id"], unique=False)
-
-    op.create_table(
         "pins",
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("post_id", sa.BigInteger(), nullable=False),
@@ -1210,13 +1161,29 @@ def upgrade() -> None:
         batch_op.create_index("ix_upvotes_post_id", ["post_id"], unique=False)
 
     op.create_table(
-        "web_sessions",
-        sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("user_agent", sa.String(length=300), nullable=False),
+        "users",
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("password_hash", sa.Text(), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("locale", sa.String(length=16), nullable=False),
+        sa.Column("totp_secret", sa.String(length=64), nullable=True),
+        sa.Column("totp_pending_secret", sa.String(length=64), nullable=True),
+        sa.Column("recovery_codes", sa.JSON(), nullable=False),
+        sa.Column("totp_last_step", sa.BigInteger(), nullable=True),
+        sa.Column("rules_accepted_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("approved", sa.Boolean(), nullable=False),
+        sa.Column("sign_up_reason", sa.Text(), nullable=False),
+        sa.Column("invite_id", sa.BigInteger(), nullable=True),
+        sa.Column("disabled", sa.Boolean(), nullable=False),
+        sa.Column("default_visibility", sa.String(length=16), nullable=False),
+        sa.Column("default_sensitive", sa.Boolean(), nullable=False),
+        sa.Column("default_language", sa.String(length=16), nullable=True),
+        sa.Column("media_display", sa.String(length=16), nullable=False),
+        sa.Column("require_media_description", sa.Boolean(), nullable=False),
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_sign_in_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("failed_sign_ins", sa.BigInteger(), nullable=False),
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -1224,17 +1191,21 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_web_sessions_user_id_users"),
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_users_account_id_accounts"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sessions")),
-        sa.UniqueConstraint("token_hash", name=op.f("uq_web_sessions_token_hash")),
+        sa.ForeignKeyConstraint(
+            ["invite_id"],
+            ["invites.id"],
+            name=op.f("fk_users_invite_id_invites"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
+        sa.UniqueConstraint("account_id", name=op.f("uq_users_account_id")),
+        sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
-    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_web_sessions_user_id"), ["user_id"], unique=False)
-
     op.create_table(
         "appeals",
         sa.Column("strike_id", sa.BigInteger(), nullable=False),
@@ -1276,6 +1247,74 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_appeals_account_id"), ["account_id"], unique=False)
 
     op.create_table(
+        "notifications",
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("from_account_id", sa.BigInteger(), nullable=False),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("post_id", sa.BigInteger(), nullable=True),
+        sa.Column("strike_id", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_notifications_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["from_account_id"],
+            ["accounts.id"],
+            name=op.f("fk_notifications_from_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["posts.id"],
+            name=op.f("fk_notifications_post_id_posts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["strike_id"],
+            ["strikes.id"],
+            name=op.f("fk_notifications_strike_id_strikes"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index("ix_notifications_account_id_id", ["account_id", "id"], unique=False)
+
+    op.create_table(
+        "password_resets",
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_password_resets_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_password_resets")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_password_resets_token_hash")),
+    )
+    with op.batch_alter_table("password_resets", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_password_resets_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "poll_votes",
         sa.Column("poll_id", sa.BigInteger(), nullable=False),
         sa.Column("account_id", sa.BigInteger(), nullable=False),
@@ -1302,23 +1341,58 @@ def upgrade() -> None:
     with op.batch_alter_table("poll_votes", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_poll_votes_poll_id"), ["poll_id"], unique=False)
 
+    op.create_table(
+        "web_sessions",
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_agent", sa.String(length=300), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_web_sessions_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sessions")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_web_sessions_token_hash")),
+    )
+    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_web_sessions_user_id"), ["user_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table("poll_votes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_poll_votes_poll_id"))
-
-    op.drop_table("poll_votes")
-    with op.batch_alter_table("appeals", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_appeals_account_id"))
-
-    op.drop_table("appeals")
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_web_sessions_user_id"))
 
     op.drop_table("web_sessions")
+    with op.batch_alter_table("poll_votes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_poll_votes_poll_id"))
+
+    op.drop_table("poll_votes")
+    with op.batch_alter_table("password_resets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_password_resets_user_id"))
+
+    op.drop_table("password_resets")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_account_id_id")
+
+    op.drop_table("notifications")
+    with op.batch_alter_table("appeals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_appeals_account_id"))
+
+    op.drop_table("appeals")
+    op.drop_table("users")
     with op.batch_alter_table("upvotes", schema=None) as batch_op:
         batch_op.drop_index("ix_upvotes_post_id")
 
@@ -1338,14 +1412,6 @@ def downgrade() -> None:
     op.drop_table("post_edits")
     op.drop_table("polls")
     op.drop_table("pins")
-    with op.batch_alter_table("password_resets", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_password_resets_user_id"))
-
-    op.drop_table("password_resets")
-    with op.batch_alter_table("notifications", schema=None) as batch_op:
-        batch_op.drop_index("ix_notifications_account_id_id")
-
-    op.drop_table("notifications")
     with op.batch_alter_table("mentions", schema=None) as batch_op:
         batch_op.drop_index("ix_mentions_account_id_post_id")
 
@@ -1377,7 +1443,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_api_idempotency_keys_created_at")
 
     op.drop_table("api_idempotency_keys")
-    op.drop_table("users")
     with op.batch_alter_table("tag_follows", schema=None) as batch_op:
         batch_op.drop_index("ix_tag_follows_tag_id_account_id")
 
@@ -1419,6 +1484,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_lists_account_id"))
 
     op.drop_table("lists")
+    with op.batch_alter_table("invites", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_invites_account_id"))
+
+    op.drop_table("invites")
     with op.batch_alter_table("follows", schema=None) as batch_op:
         batch_op.drop_index("ix_follows_target_id_id")
 
@@ -1436,6 +1505,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_blocks_target_id")
 
     op.drop_table("blocks")
+    op.drop_table("account_domain_blocks")
     op.drop_table("tags")
     op.drop_table("rules")
     op.drop_table("remote_hosts")
