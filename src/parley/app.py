@@ -24,11 +24,14 @@ from parley.db.engine import Database
 from parley.domain.context import DomainContext
 from parley.domain.events import JOB_PREFIX
 from parley.domain.media.jobs import media_handlers
+from parley.edge.stack import build_guard, edge_middleware
 from parley.infra.pubsub import build_broker
 from parley.jobs.handlers import build_handlers
 from parley.jobs.worker import Worker
 from parley.mastodon.app import mastodon_routes
 from parley.mastodon.streaming.listeners import build_stream_listeners
+from parley.ops.health import build_ops_routes
+from parley.ops.requests import RouteRecorder
 from parley.runtime import Runtime
 from parley.web.routes import build_web_app
 
@@ -87,16 +90,24 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> Starlet
 
     # Each adapter is a sub-application with its own error convention; the web UI comes last
     # because it owns the root.
+    guard = build_guard(runtime)
     app = Starlette(
         routes=[
+            *build_ops_routes(runtime, guard.metrics, guard.attack.active),
             *mastodon_routes(runtime),
             *activitypub_routes(),
             Mount("/", app=build_web_app(runtime)),
         ],
-        # Serves `/@user` to servers as AS2 and to browsers as HTML.
-        middleware=[Middleware(NegotiationMiddleware)],
+        middleware=[
+            # Request ids and logs, rate limits, the under-attack check, caching headers.
+            *edge_middleware(guard),
+            # Serves `/@user` to servers as AS2 and to browsers as HTML.
+            Middleware(NegotiationMiddleware),
+            Middleware(RouteRecorder),  # innermost: which route answered, for the metrics
+        ],
         lifespan=lifespan,
     )
+    app.state.guard = guard
     app.state.runtime = runtime
     app.state.federation = federation
     return app

@@ -19,10 +19,12 @@ from parley.domain.accounts import service as accounts
 from parley.domain.accounts.models import Role
 from parley.domain.accounts.queries import find_user_by_login
 from parley.domain.errors import DomainError
+from parley.domain.instance import attack_mode
 from parley.domain.instance import service as instance
 from parley.domain.media import remote as remote_media
 from parley.domain.media import service as media_service
 from parley.infra.storage import open_store
+from parley.ops.logs import configure_logging
 from parley.runtime import Runtime
 
 T = TypeVar("T")
@@ -99,7 +101,7 @@ def serve(host: str, port: int, workers: int, no_worker: bool, server: str) -> N
 
         uvicorn.run(
             "parley.cli:app_factory", factory=True, host=host, port=port, workers=workers,
-            log_level="info", proxy_headers=True,
+            log_level="info", proxy_headers=True, access_log=False, log_config=None,
         )  # fmt: skip
         return
     from granian.constants import Interfaces
@@ -113,7 +115,9 @@ def serve(host: str, port: int, workers: int, no_worker: bool, server: str) -> N
 
 def app_factory() -> Any:
     """Entry point for the HTTP server processes."""
-    return create_app(Settings())
+    settings = Settings()
+    configure_logging(settings)  # JSON lines with request ids (parley.ops.logs)
+    return create_app(settings)
 
 
 @main.command()
@@ -205,6 +209,29 @@ def add_rule(text: str, hint: str) -> None:
 
     _run(work)
     click.echo("Rule added.")
+
+
+@admin.command("under-attack")
+@click.argument("state", type=click.Choice(["on", "off", "status"]))
+def under_attack(state: str) -> None:
+    """Ask anonymous browsers for a proof-of-work before pages (docs/operations.md)."""
+
+    async def work(runtime: Runtime) -> attack_mode.AttackMode:
+        async with runtime.db.transaction() as session:
+            if state == "status":
+                return await attack_mode.get_attack_mode(session)
+            return await attack_mode.set_under_attack(session, on=state == "on")
+
+    mode = _run(work)
+    if mode.manual:
+        click.echo("Under-attack mode is on (switched on by an admin).")
+    elif mode.active():
+        assert mode.auto_until is not None
+        click.echo(
+            f"Under-attack mode is on automatically until {mode.auto_until:%Y-%m-%d %H:%M} UTC."
+        )
+    else:
+        click.echo("Under-attack mode is off.")
 
 
 @admin.command("set")

@@ -51,6 +51,80 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_access_key: str | None = None
     s3_secret_key: str | None = None
+    # Abuse protection (docs/operations.md). Client addresses come from the socket, or from
+    # X-Forwarded-For when the socket's address is one of the trusted proxies (comma-separated
+    # addresses or networks). Safelisted addresses are never rate-limited (Mastodon does the same
+    # for localhost); behind a trusted proxy the address checked is the forwarded one.
+    trusted_proxies: str = "127.0.0.1,::1"
+    ratelimit_enabled: bool = True
+    ratelimit_safelist: str = "127.0.0.1,::1"
+    # Limits in the `limits` notation ("300/5 minutes"); defaults follow Mastodon's rack-attack.
+    limit_per_ip: str = "7500/5 minutes"
+    limit_per_token: str = "300/5 minutes"  # noqa: S105 (a limit, not a secret)
+    limit_per_account: str = "1500/5 minutes"
+    limit_api_anonymous: str = "300/5 minutes"
+    limit_media_uploads: str = "30/30 minutes"
+    limit_sign_ups: str = "5/30 minutes"
+    limit_sign_in_ip: str = "25/5 minutes"
+    limit_sign_in_account: str = "25/hour"
+    limit_two_factor: str = "10/10 minutes"
+    limit_anonymous_paging: str = "300/15 minutes"
+    limit_federation_ip: str = "3000/5 minutes"
+    # Anonymous visitors page back through timelines and profiles this far (days); 0: no cap.
+    anonymous_paging_days: int = Field(default=90, ge=0)
+    # Under-attack mode: proof-of-work difficulty (leading zero bits of SHA-256), how long a
+    # solved challenge lets a browser in, and the automatic trigger: on when more than
+    # `under_attack_auto_rps` anonymous page requests per second arrive (averaged over
+    # `under_attack_auto_window` seconds, 0 turns the trigger off), for `..._auto_minutes`.
+    under_attack_difficulty: int = Field(default=16, ge=1, le=32)
+    under_attack_pass_hours: int = Field(default=6, ge=1)
+    under_attack_auto_rps: int = Field(default=50, ge=0)
+    under_attack_auto_window: int = Field(default=30, ge=1)
+    under_attack_auto_minutes: int = Field(default=30, ge=1)
+    # Cache-Control max-age (seconds) of anonymous pages; nginx micro-caches them as long.
+    anonymous_cache_seconds: int = Field(default=10, ge=0)
+    # /metrics answers loopback clients, or a request bearing this token.
+    metrics_token: str | None = None
+    # Logs: "json" (one object a line) or "text"; the level name.
+    log_format: str = "json"
+    log_level: str = "INFO"
+    # /health reports "not ready" when a due job has waited longer than this (seconds).
+    health_queue_stuck_seconds: int = Field(default=900, ge=1)
+
+    @field_validator(
+        "limit_per_ip",
+        "limit_per_token",
+        "limit_per_account",
+        "limit_api_anonymous",
+        "limit_media_uploads",
+        "limit_sign_ups",
+        "limit_sign_in_ip",
+        "limit_sign_in_account",
+        "limit_two_factor",
+        "limit_anonymous_paging",
+        "limit_federation_ip",
+    )
+    @classmethod
+    def _limit_notation(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a limit like '300/5 minutes': {value!r}") from exc
+        return value
+
+    @field_validator("trusted_proxies", "ratelimit_safelist")
+    @classmethod
+    def _address_list(cls, value: str) -> str:
+        import ipaddress
+
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an IP address or network: {part!r}") from exc
+        return value
 
     @field_validator("domain")
     @classmethod

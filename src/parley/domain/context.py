@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from parley.config import Settings
 from parley.domain.accounts.passwords import Passwords
+from parley.infra.ratelimit import RateLimiter
 
 # Takes `user@host` or an https URL; returns the id of the (fetched and stored) account.
 RemoteAccountResolver = Callable[[str], Awaitable[int | None]]
@@ -18,6 +19,8 @@ class DomainContext:
     passwords: Passwords
     # Set by the composition root when federation is wired in; None means local-only.
     resolve_remote_account: RemoteAccountResolver | None = None
+    # Counts sign-in failures per account name and second-factor failures per member.
+    limiter: RateLimiter | None = None
 
     @property
     def base_url(self) -> str:
@@ -31,4 +34,5 @@ class DomainContext:
                 time_cost=settings.password_time_cost,
                 memory_cost_kib=settings.password_memory_cost_kib,
             ),
+            limiter=RateLimiter.from_settings(settings),
         )

@@ -75,10 +75,11 @@ async def render(
     # htmx partials are swapped into a page that already has the chrome.
     partial = template.rpartition("/")[2].startswith("_")
     info, counts = (None, NavCounts()) if partial else await _chrome(request, viewer)
+    csrf = LazyCsrf(request)
     page = {
         "request": request,
         "viewer": viewer,
-        "csrf_token": csrf_token(request),
+        "csrf_token": csrf,
         "instance_domain": runtime.settings.domain,
         "base_url": runtime.settings.base_url,
         "htmx": is_htmx(request),
@@ -88,8 +89,34 @@ async def render(
     }
     html = env.get_template(template).render(page)
     response = HTMLResponse(html, status_code=status_code, headers=headers)
+    if csrf.shown_in(html):
+        if "cache-control" not in response.headers:
+            # The page holds this browser's CSRF token: no shared cache may keep it.
+            response.headers["Cache-Control"] = "private, no-store"
+    else:
+        request.state._state.pop("new_csrf", None)  # no form here: no cookie needed yet
     set_csrf_cookie(request, response, secure=runtime.settings.secure_cookies)
     return response
+
+
+class LazyCsrf:
+    """The CSRF token, made (and its cookie set) only if the page shows it: anonymous pages
+    without a form then carry no per-browser token and can be cached publicly."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.value: str | None = None
+
+    def __str__(self) -> str:
+        if self.value is None:
+            self.value = csrf_token(self.request)
+        return self.value
+
+    def __html__(self) -> str:
+        return str(self)
+
+    def shown_in(self, html: str) -> bool:
+        return self.value is not None and self.value in html
 
 
 async def nav_counts(session: AsyncSession, viewer: Viewer) -> NavCounts:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.db.base import utcnow
 from parley.domain import identity
+from parley.domain.accounts import throttle
 from parley.domain.accounts.models import Account, PasswordReset, Role, User, WebSession
 from parley.domain.accounts.names import check_email, check_username, normalize_username
 from parley.domain.accounts.queries import find_user_by_login
@@ -110,13 +111,16 @@ async def authenticate(
     session: AsyncSession, ctx: DomainContext, *, login: str, password: str
 ) -> User:
     """The user for these credentials; the same error for an unknown login and a wrong password."""
+    await throttle.check_sign_in(ctx, login)
     user = await find_user_by_login(session, login)
     if user is None:
         # Hash anyway so response time does not reveal which logins exist.
         await ctx.passwords.verify_nothing(password)
+        await throttle.note_failed_sign_in(ctx, login)
         raise Unauthenticated(BAD_CREDENTIALS)
     if not await ctx.passwords.verify(user.password_hash, password):
         user.failed_sign_ins += 1
+        await throttle.note_failed_sign_in(ctx, login)
         raise Unauthenticated(BAD_CREDENTIALS)
     if user.disabled:
         raise Forbidden("This account is disabled")

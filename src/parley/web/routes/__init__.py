@@ -25,6 +25,7 @@ from parley.web.routes import (
     policies,
     posts,
     profiles,
+    protection_admin,
     relationships,
     reports,
     search,
@@ -60,6 +61,7 @@ def build_web_app(runtime: Runtime) -> Starlette:
             *reports.routes,
             *moderation.routes,
             *moderation_admin.routes,
+            *protection_admin.routes,
             *policies.routes,
             # Last: /@{acct}/{tab} would otherwise shadow the other /@ pages.
             *profiles.routes,

@@ -7,9 +7,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from parley.domain.accounts import service as accounts
-from parley.domain.accounts import twofactor
+from parley.domain.accounts import throttle, twofactor
 from parley.domain.accounts.models import User
-from parley.domain.errors import DomainError, Invalid, Unauthenticated
+from parley.domain.errors import DomainError, Invalid, RateLimited, Unauthenticated
 from parley.domain.instance.service import get_instance_info, list_rules
 from parley.web import forms
 from parley.web.csrf import checked_form
@@ -128,7 +128,7 @@ async def sign_in(request: Request) -> Response:
             if request.query_params.get("reset")
             else None,
         },
-        status_code=401 if error else 200,
+        status_code=429 if isinstance(error, RateLimited) else 401 if error else 200,
     )
 
 
@@ -142,6 +142,7 @@ async def two_factor(request: Request) -> Response:
     if request.method == "POST":
         form = await checked_form(request)
         target = forms.text(form, "next", target)
+        await throttle.check_second_factor(runtime.ctx, int(pending))
         async with runtime.db.transaction() as session:
             user = await session.get(User, int(pending))
             if user is not None and twofactor.verify_second_factor(user, forms.text(form, "code")):
@@ -152,6 +153,7 @@ async def two_factor(request: Request) -> Response:
                     user_agent=request.headers.get("user-agent", ""),
                 )
                 return _signed_in(request, token, target)
+        await throttle.note_failed_second_factor(runtime.ctx, int(pending))
         error = "That code is not correct"
     return await render(
         request,

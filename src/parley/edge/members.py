@@ -1,0 +1,63 @@
+"""Which member a token or session cookie belongs to, remembered for a minute.
+
+Per-member limits and the under-attack exemption for signed-in members need it before any
+adapter has looked; caching keeps that to one indexed read per token per minute (unknown
+tokens are cached too, so random cookies cost one read each and are still counted per address).
+"""
+
+from __future__ import annotations
+
+import time
+
+from parley.db.engine import Database
+from parley.domain.accounts.service import find_web_session
+from parley.domain.oauth.queries import find_token_grant
+from parley.edge.caller import digest
+
+TTL_SECONDS = 60.0
+MAX_ENTRIES = 20_000
+
+
+class MemberCache:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._known: dict[str, tuple[float, str | None]] = {}
+
+    def _get(self, key: str) -> tuple[bool, str | None]:
+        entry = self._known.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def _put(self, key: str, member: str | None) -> str | None:
+        if len(self._known) >= MAX_ENTRIES:
+            self._known.clear()
+        self._known[key] = (time.monotonic() + TTL_SECONDS, member)
+        return member
+
+    async def for_token(self, token: str) -> str | None:
+        """`account:<id>` for a member's token, `app:<digest>` for an app token, else None."""
+        key = "t" + digest(token)
+        found, member = self._get(key)
+        if found:
+            return member
+        async with self.db.reader() as session:
+            grant = await find_token_grant(session, token)
+        if grant is None:
+            return self._put(key, None)
+        if grant.account is None:
+            return self._put(key, f"app:{digest(token)}")
+        return self._put(key, f"account:{grant.account.id}")
+
+    async def for_session(self, cookie: str) -> str | None:
+        """`account:<id>` for a live web session, else None."""
+        key = "s" + digest(cookie)
+        found, member = self._get(key)
+        if found:
+            return member
+        async with self.db.reader() as session:
+            found_session = await find_web_session(session, cookie)
+        return self._put(key, f"account:{found_session[1].id}" if found_session else None)
+
+    def forget(self) -> None:
+        self._known.clear()

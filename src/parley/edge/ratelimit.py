@@ -1,0 +1,74 @@
+"""Rate limits on every door, before any adapter runs (docs/operations.md lists them).
+
+Mastodon API responses carry X-RateLimit-Limit/Remaining/Reset for the caller's main limit
+(per token, or per address without one); a refused request gets 429 in its door's convention:
+`{"error": "Too many requests"}` on the API and federation, a short page on the web.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from parley.edge.doors import Door, counts_for, door_of, is_unlimited
+from parley.edge.guard import Guard
+from parley.edge.pages import rate_headers, too_many
+from parley.infra.ratelimit import Verdict
+
+log = logging.getLogger(__name__)
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, guard: Guard) -> None:
+        self.app = app
+        self.guard = guard
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        guard = self.guard
+        if scope["type"] != "http" or not guard.settings.ratelimit_enabled:
+            await self.app(scope, receive, send)
+            return
+        caller = guard.caller(scope)
+        if is_unlimited(caller.path) or guard.safelisted(caller):
+            await self.app(scope, receive, send)
+            return
+        door = door_of(caller)
+        member = await guard.member(caller)
+        limiter = guard.limiter
+        verdicts = [
+            await limiter.hit(count.limit, count.key)
+            for count in counts_for(caller, door, member, limiter.limits)
+        ]
+        refused = [v for v in verdicts if not v.allowed]
+        if refused:
+            worst = max(refused, key=lambda v: v.reset_at)
+            guard.metrics.rate_limited(door.value, worst.limit.name)
+            log.info(
+                "rate limited",
+                extra={"limit": worst.limit.name, "door": door.value, "client": caller.ip_key},
+            )
+            await too_many(door, worst)(scope, receive, send)
+            return
+        if door is not Door.API:
+            await self.app(scope, receive, send)
+            return
+        shown = _shown(verdicts, limiter.limits.per_token.name, limiter.limits.api_anonymous.name)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start" and shown is not None:
+                headers = MutableHeaders(scope=message)
+                for name, value in rate_headers(shown).items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _shown(verdicts: list[Verdict], *names: str) -> Verdict | None:
+    """The API's headers describe the per-token limit, or the per-address one without a token."""
+    for verdict in verdicts:
+        if verdict.limit.name in names:
+            return verdict
+    return None

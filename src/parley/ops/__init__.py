@@ -1,0 +1,1 @@
+"""Running an instance: /health, Prometheus /metrics, structured logs with request ids."""
