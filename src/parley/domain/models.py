@@ -8,6 +8,7 @@ from parley.domain.instance import models as instance
 from parley.domain.interactions import models as interactions
 from parley.domain.media import models as media
 from parley.domain.moderation import models as moderation
+from parley.domain.moderation.autoflag import models as autoflag
 from parley.domain.notifications import models as notifications
 from parley.domain.oauth import models as oauth
 from parley.domain.posts import models as posts
@@ -19,6 +20,7 @@ from parley.jobs import models as jobs
 
 __all__ = [
     "accounts",
+    "autoflag",
     "conversations",
     "federation",
     "filters",

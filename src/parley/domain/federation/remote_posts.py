@@ -18,6 +18,7 @@ from parley.db.ids import new_id
 from parley.domain.accounts.models import Account
 from parley.domain.events import Event, record
 from parley.domain.media.remote import RemoteMedia, remote_urls, replace_remote_attachments
+from parley.domain.moderation.autoflag.screening import screen_post
 from parley.domain.notifications.models import NotificationType
 from parley.domain.notifications.service import notify
 from parley.domain.posts.content import replace_mentions_and_tags
@@ -116,6 +117,9 @@ async def create_remote_post(
         await add_to_counter(session, Post.replies_count, parent.id, 1)
     if quoted is not None:
         await add_to_counter(session, Post.quotes_count, quoted.id, 1)
+    # A remote post an automated flag holds is not shown until a moderator approves it.
+    if await screen_post(session, post=post, author=author):
+        return post
     await fan_out_post(session, post)
     await _notify(session, post, parent=parent, quoted=quoted, mentioned=mentioned)
     # Streams show remote posts too; the federation listener ignores non-local authors.
@@ -209,6 +213,9 @@ async def update_remote_post(session: AsyncSession, *, post: Post, data: RemoteP
     )
     session.add(_version(post, at=post.edited_at))
     await session.flush()
+    author = await session.get(Account, post.account_id)
+    if author is not None and await screen_post(session, post=post, author=author, edited=True):
+        return post
     await record(session, Event.POST_EDITED, post_id=post.id)
     return post
 

@@ -15,6 +15,7 @@ from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from parley.domain.events import Event, record
 from parley.domain.instance.models import Rule
 from parley.domain.moderation.audit import write_audit
+from parley.domain.moderation.autoflag.labels import label_moderator_action
 from parley.domain.moderation.escalation import schedule_escalation
 from parley.domain.moderation.models import ActionKind, Report, ReportCategory, Strike
 from parley.domain.moderation.permissions import Permission, require, role_of
@@ -201,6 +202,11 @@ async def take_action(
         raise Invalid("kind", "Only a report can be dismissed")
 
     details = await _apply(session, moderator, target, kind, post_ids or [], content_warning)
+    # The decision stays on each post it concerned as a label (also after a deletion).
+    await label_moderator_action(
+        session, post_ids=post_ids or [], action=kind, moderator_id=moderator.id, reason=reason,
+        details={"report_id": None if report is None else report.id},
+    )  # fmt: skip
     strike = None
     if kind != ActionKind.DISMISS:
         strike = Strike(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -83,6 +84,9 @@ class Post(IdMixin, Base):
     edited_at: Mapped[datetime | None] = mapped_column(default=None)
     # Mastodon API Idempotency-Key and client app, when posted through the API.
     application: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Held for review by an automated flag (parley.domain.moderation.autoflag): seen by its
+    # author only, not fanned out or federated until a moderator approves it.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class PostEdit(IdMixin, Base):

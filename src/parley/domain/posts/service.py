@@ -20,6 +20,7 @@ from parley.domain.errors import Forbidden, Invalid, NotFound
 from parley.domain.events import Event, record
 from parley.domain.media.models import MediaAttachment
 from parley.domain.media.service import attach_media
+from parley.domain.moderation.autoflag.screening import screen_post
 from parley.domain.notifications.models import NotificationType
 from parley.domain.notifications.service import notify
 from parley.domain.posts.content import (
@@ -143,10 +144,38 @@ async def create_post(
         await add_to_counter(session, Post.replies_count, parent.id, 1)
     if quoted is not None:
         await add_to_counter(session, Post.quotes_count, quoted.id, 1)
+    # A post an automated flag holds stays with its author until a moderator approves it.
+    if not await screen_post(session, post=post, author=author):
+        await _publish(session, post, parent=parent, quoted=quoted, mentioned=mentioned)
+    return post
+
+
+async def _publish(
+    session: AsyncSession,
+    post: Post,
+    *,
+    parent: Post | None,
+    quoted: Post | None,
+    mentioned: list[Account],
+) -> None:
     await fan_out_post(session, post)
     await _notify_new_post(session, post, parent=parent, quoted=quoted, mentioned=mentioned)
     await record(session, Event.POST_CREATED, post_id=post.id)
-    return post
+
+
+async def publish_post(session: AsyncSession, post: Post) -> None:
+    """Publish a post that was held for review (local or remote): fan it out, notify the
+    people it concerns and announce it, as when a post is written."""
+    mentioned = list(
+        await session.scalars(
+            select(Account)
+            .join(Mention, Mention.account_id == Account.id)
+            .where(Mention.post_id == post.id)
+        )
+    )
+    parent = None if post.in_reply_to_id is None else await session.get(Post, post.in_reply_to_id)
+    quoted = None if post.quote_of_id is None else await session.get(Post, post.quote_of_id)
+    await _publish(session, post, parent=parent, quoted=quoted, mentioned=mentioned)
 
 
 async def _notify_new_post(
@@ -253,6 +282,8 @@ async def edit_post(
     await replace_mentions_and_tags(session, post=post, formatted=formatted, mentioned=mentioned)
     session.add(_version(post, new_options, at=post.edited_at))
     await session.flush()
+    if await screen_post(session, post=post, author=editor, edited=True):
+        return post  # held: no one else sees it, so no one is told of the edit
 
     echoers = await session.scalars(
         select(Post.account_id).where(Post.echo_of_id == post.id).distinct()
@@ -350,4 +381,11 @@ async def _is_staff(session: AsyncSession, account: Account) -> bool:
     return role in STAFF
 
 
-__all__ = ["create_post", "delete_post", "echo_post", "edit_post", "unecho_post"]
+__all__ = [
+    "create_post",
+    "delete_post",
+    "echo_post",
+    "edit_post",
+    "publish_post",
+    "unecho_post",
+]

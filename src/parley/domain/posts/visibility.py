@@ -8,6 +8,8 @@ with hypothesis that both forms give the same answer for every combination.
 The rule:
 - a suspended author's posts are seen by no one;
 - an author always sees their own posts;
+- a post held for review by an automated flag is seen by no one else (moderators see it in
+  the held queue, not through this rule);
 - if either has blocked the other, the viewer sees nothing of the author;
 - public and unlisted posts are seen by everyone, signed in or not;
 - followers-only posts by the author's followers and the people mentioned in them;
@@ -43,6 +45,7 @@ class Facts:
     follows_author: bool = False
     mentioned: bool = False
     blocked_either_way: bool = False
+    held: bool = False
 
 
 def may_see(facts: Facts) -> bool:
@@ -50,7 +53,7 @@ def may_see(facts: Facts) -> bool:
         return False
     if facts.viewer_id is not None and facts.viewer_id == facts.author_id:
         return True
-    if facts.blocked_either_way:
+    if facts.held or facts.blocked_either_way:
         return False
     if facts.visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
         return True
@@ -61,7 +64,11 @@ def may_see(facts: Facts) -> bool:
     return facts.mentioned
 
 
-def _own_visibility(post: type[Post], viewer_id: int | None) -> ColumnElement[bool]:
+# The viewer as SQL: an id, or a bound parameter in statements built once (timelines).
+ViewerId = int | ColumnElement[int]
+
+
+def _own_visibility(post: type[Post], viewer_id: ViewerId | None) -> ColumnElement[bool]:
     """The rule for a post (not its echoed original), as SQL over `post`'s columns.
 
     Each subquery keeps its own FROM (`correlate_except`): without it, a caller whose query
@@ -77,7 +84,7 @@ def _own_visibility(post: type[Post], viewer_id: int | None) -> ColumnElement[bo
     )
     listed = table.visibility.in_((Visibility.PUBLIC, Visibility.UNLISTED))
     if viewer_id is None:
-        return and_(not_suspended, listed)
+        return and_(not_suspended, listed, table.held.is_(False))
     blocked = exists(
         select(Block.id)
         .where(
@@ -103,6 +110,7 @@ def _own_visibility(post: type[Post], viewer_id: int | None) -> ColumnElement[bo
         or_(
             table.account_id == viewer_id,
             and_(
+                table.held.is_(False),
                 ~blocked,
                 or_(
                     listed,
@@ -120,7 +128,7 @@ def _echoed_original() -> type[Post]:
     return aliased(Post, name="echoed_original")
 
 
-def visible_to(viewer_id: int | None, post: type[Post] = Post) -> ColumnElement[bool]:
+def visible_to(viewer_id: ViewerId | None, post: type[Post] = Post) -> ColumnElement[bool]:
     """SQL condition: `post` (the Post entity or an alias of it) may be seen by the viewer."""
     original = _echoed_original()
     echo_ok = or_(
@@ -138,7 +146,13 @@ async def facts_for(session: AsyncSession, viewer_id: int | None, post: Post) ->
     author = await session.get(Account, post.account_id)
     suspended = author is None or author.suspended_at is not None
     if viewer_id is None or viewer_id == post.account_id:
-        return Facts(viewer_id, post.account_id, post.visibility, author_suspended=suspended)
+        return Facts(
+            viewer_id,
+            post.account_id,
+            post.visibility,
+            author_suspended=suspended,
+            held=post.held,
+        )
     blocked = await session.scalar(
         select(Block.id)
         .where(
@@ -163,6 +177,7 @@ async def facts_for(session: AsyncSession, viewer_id: int | None, post: Post) ->
         follows_author=follows is not None,
         mentioned=mentioned is not None,
         blocked_either_way=blocked is not None,
+        held=post.held,
     )
 
 
@@ -176,4 +191,4 @@ async def can_see(session: AsyncSession, viewer_id: int | None, post: Post) -> b
     return True
 
 
-__all__ = ["Facts", "can_see", "facts_for", "may_see", "visible_to"]
+__all__ = ["Facts", "ViewerId", "can_see", "facts_for", "may_see", "visible_to"]

@@ -106,6 +106,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_log_created_at"), ["created_at"], unique=False)
 
     op.create_table(
+        "autoflag_rules",
+        sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("threshold", sa.Float(), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("updated_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_autoflag_rules")),
+    )
+    op.create_table(
         "domain_blocks",
         sa.Column("domain", sa.String(length=255), nullable=False),
         sa.Column("severity", sa.String(length=16), nullable=False),
@@ -235,6 +244,27 @@ def upgrade() -> None:
         sa.UniqueConstraint("client_id", name=op.f("uq_oauth_applications_client_id")),
     )
     op.create_table(
+        "post_labels",
+        sa.Column("post_id", sa.BigInteger(), nullable=False),
+        sa.Column("label", sa.String(length=64), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=True),
+        sa.Column("score", sa.Float(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_post_labels")),
+    )
+    with op.batch_alter_table("post_labels", schema=None) as batch_op:
+        batch_op.create_index("ix_post_labels_post_id", ["post_id"], unique=False)
+
+    op.create_table(
         "remote_hosts",
         sa.Column("host", sa.String(length=255), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
@@ -271,6 +301,27 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tags")),
         sa.UniqueConstraint("name", name=op.f("uq_tags_name")),
+    )
+    op.create_table(
+        "threat_lexicon",
+        sa.Column("pattern", sa.String(length=300), nullable=False),
+        sa.Column("is_regex", sa.Boolean(), nullable=False),
+        sa.Column("weight", sa.Float(), nullable=False),
+        sa.Column("note", sa.String(length=200), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_threat_lexicon")),
+    )
+    op.create_table(
+        "threat_lexicon_state",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("customized_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_threat_lexicon_state")),
     )
     op.create_table(
         "account_domain_blocks",
@@ -628,6 +679,7 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("edited_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("application", sa.String(length=200), nullable=True),
+        sa.Column("held", sa.Boolean(), server_default=sa.text("0"), nullable=False),
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -1076,6 +1128,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_post_edits_post_id"), ["post_id"], unique=False)
 
     op.create_table(
+        "post_holds",
+        sa.Column("post_id", sa.BigInteger(), nullable=False),
+        sa.Column("rules", sa.JSON(), nullable=False),
+        sa.Column("was_published", sa.Boolean(), nullable=False),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["post_id"], ["posts.id"], name=op.f("fk_post_holds_post_id_posts"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("post_id", name=op.f("pk_post_holds")),
+    )
+    with op.batch_alter_table("post_holds", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_post_holds_created_at"), ["created_at"], unique=False)
+
+    op.create_table(
         "post_tags",
         sa.Column("post_id", sa.BigInteger(), nullable=False),
         sa.Column("tag_id", sa.BigInteger(), nullable=False),
@@ -1406,6 +1472,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_post_tags_tag_id_post_id")
 
     op.drop_table("post_tags")
+    with op.batch_alter_table("post_holds", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_post_holds_created_at"))
+
+    op.drop_table("post_holds")
     with op.batch_alter_table("post_edits", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_post_edits_post_id"))
 
@@ -1506,9 +1576,15 @@ def downgrade() -> None:
 
     op.drop_table("blocks")
     op.drop_table("account_domain_blocks")
+    op.drop_table("threat_lexicon_state")
+    op.drop_table("threat_lexicon")
     op.drop_table("tags")
     op.drop_table("rules")
     op.drop_table("remote_hosts")
+    with op.batch_alter_table("post_labels", schema=None) as batch_op:
+        batch_op.drop_index("ix_post_labels_post_id")
+
+    op.drop_table("post_labels")
     op.drop_table("oauth_applications")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_jobs_state_run_at")
@@ -1521,6 +1597,7 @@ def downgrade() -> None:
     op.drop_table("inbox_activities")
     op.drop_table("email_domain_blocks")
     op.drop_table("domain_blocks")
+    op.drop_table("autoflag_rules")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_created_at"))
         batch_op.drop_index(batch_op.f("ix_audit_log_actor_id"))
