@@ -43,7 +43,7 @@ def assemble(settings: Settings) -> tuple[Runtime, Federation]:
     settings = settings.with_secret()
     db = Database(settings.database_url)
     ctx = DomainContext.from_settings(settings)
-    worker = Worker(db, {})
+    worker = Worker(db, {}, concurrency=settings.worker_concurrency)
     runtime = Runtime(
         settings=settings, db=db, ctx=ctx, worker=worker, broker=build_broker(settings)
     )

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     password_time_cost: int = 3
     password_memory_cost_kib: int = 65536
     embedded_worker: bool = True
+    # Jobs one worker process runs at once. Keep 1 on SQLite (one writer); raise it on PostgreSQL.
+    worker_concurrency: int = Field(default=1, ge=1, le=256)
+    # Deliveries in flight to one remote host, across every worker process (a lease in the DB).
+    delivery_per_host: int = Field(default=4, ge=1, le=256)
     session_max_age_days: int = 30
     debug: bool = False
     # The web UI refuses to set cookies without Secure over https; tests run over http.

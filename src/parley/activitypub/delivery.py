@@ -5,11 +5,18 @@ ap.deliver job per inbox (signs and POSTs). A delivery answered 2xx is done; 4xx
 429 means the remote will never take it, so we give up; 429, 5xx, timeouts and connection
 errors are retried by the job queue with its backoff. Hosts failing for days are marked
 unavailable (see parley.domain.federation.service) and skipped until their next probe.
+
+Per-host concurrency: a delivery holds one of `delivery_per_host` leases on its host (table
+job_slots, shared by every worker process) while it signs and POSTs; when all are taken the
+job is postponed a few seconds, without counting an attempt. A lease outlives the HTTP
+client's timeouts, so a killed worker's lease frees itself soon after.
 """
 
 from __future__ import annotations
 
 import logging
+import random
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -24,6 +31,8 @@ from parley.domain.federation import service as federation
 from parley.domain.relationships.models import Follow
 from parley.infra.http import BlockedDestination, HttpError, post
 from parley.jobs.queue import enqueue
+from parley.jobs.slots import acquire_slot, release_slot
+from parley.jobs.worker import Postpone
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +40,8 @@ FANOUT_JOB = "ap.fanout"
 DELIVER_JOB = "ap.deliver"
 # With the queue's backoff (30 s doubling, capped at 12 h) this is about three days.
 DELIVERY_ATTEMPTS = 16
+# Longer than a POST can take (infra.http: 5 s connect + 10 s per read) with a margin.
+SLOT_LEASE = timedelta(minutes=2)
 
 
 class DeliveryFailed(Exception):
@@ -136,13 +147,24 @@ async def deliver(fed: Federation, payload: dict[str, Any]) -> None:
     if not available:
         log.info("not delivering to %s: host marked unavailable", inbox)
         return
-    body = orjson.dumps(payload["activity"])
+    key = f"deliver:{host}"
+    slot = await acquire_slot(fed.db, key, limit=fed.settings.delivery_per_host, lease=SLOT_LEASE)
+    if slot is None:  # the host has its share in flight; spread the retries a little
+        raise Postpone(timedelta(seconds=random.uniform(1, 5)))  # noqa: S311
+    try:
+        await _post(fed, inbox, payload["activity"], signer.public_key_id, signer.private_key_pem)
+    finally:
+        await release_slot(fed.db, key, slot)
+
+
+async def _post(
+    fed: Federation, inbox: str, activity: dict[str, Any], key_id: str, private_key_pem: str
+) -> None:
+    """Sign and POST; record how the host did. Raises DeliveryFailed to have it retried."""
+    host = host_of(inbox)
+    body = orjson.dumps(activity)
     headers = sign_request(
-        method="POST",
-        url=inbox,
-        key_id=signer.public_key_id,
-        private_key_pem=signer.private_key_pem,
-        body=body,
+        method="POST", url=inbox, key_id=key_id, private_key_pem=private_key_pem, body=body
     )
     headers["Content-Type"] = ACTIVITY_JSON
     headers["Accept"] = ACTIVITY_JSON

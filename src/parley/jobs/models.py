@@ -32,3 +32,17 @@ class Job(IdMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class JobSlot(Base):
+    """One of the few slots that bound how many jobs of one key (a remote host) run at once.
+
+    A job holds a slot while it works, as a lease: a killed worker's slot frees itself at
+    `locked_until`. Rows are made on first use, numbered 0..limit-1 per key.
+    """
+
+    __tablename__ = "job_slots"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)

@@ -2,7 +2,12 @@
 
 States: queued -> done, or queued -> (retry with backoff) -> ... -> failed. A worker killed
 mid-job leaves its lease to expire, after which another worker runs the job again, so
-handlers are written to be idempotent.
+handlers are written to be idempotent. A handler that cannot start yet (its remote host
+already has its share of deliveries running) raises `Postpone`: the job waits a moment and
+the attempt is not counted.
+
+One worker runs `concurrency` jobs at once (separate claim loops); several worker processes
+may run against one database.
 """
 
 from __future__ import annotations
@@ -26,10 +31,21 @@ Handler = Callable[[dict[str, Any]], Awaitable[None]]
 LEASE = timedelta(minutes=5)
 
 
+class Postpone(Exception):
+    """Raised by a handler that cannot run now: run the job again after `delay`, uncounted."""
+
+    def __init__(self, delay: timedelta) -> None:
+        super().__init__(f"postponed by {delay}")
+        self.delay = delay
+
+
 class Worker:
-    def __init__(self, db: Database, handlers: Mapping[str, Handler]) -> None:
+    def __init__(
+        self, db: Database, handlers: Mapping[str, Handler], *, concurrency: int = 1
+    ) -> None:
         self.db = db
         self.handlers = handlers
+        self.concurrency = max(1, concurrency)
 
     async def _claim(self) -> Job | None:
         now = utcnow()
@@ -71,6 +87,9 @@ class Worker:
         else:
             try:
                 await handler(job.payload)
+            except Postpone as wait:
+                await self._postpone(job, wait.delay)
+                return True
             except Exception as exc:  # a failed job is retried, never lost
                 log.warning("job %s (%s) failed: %s", job.id, job.kind, exc, exc_info=True)
                 error = f"{type(exc).__name__}: {exc}"
@@ -89,6 +108,14 @@ class Worker:
             await session.execute(update(Job).where(Job.id == job.id).values(**values))
         return True
 
+    async def _postpone(self, job: Job, delay: timedelta) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Job)
+                .where(Job.id == job.id)
+                .values(run_at=utcnow() + delay, locked_until=None, attempts=Job.attempts - 1)
+            )
+
     async def drain(self, limit: int = 1000) -> int:
         """Run due jobs until none is left (tests and `parley worker --once`)."""
         count = 0
@@ -97,6 +124,12 @@ class Worker:
         return count
 
     async def run_forever(self, *, idle_sleep: float = 0.5) -> None:
+        """Run jobs until cancelled, `concurrency` at a time."""
+        async with anyio.create_task_group() as loops:
+            for _ in range(self.concurrency):
+                loops.start_soon(self._loop, idle_sleep)
+
+    async def _loop(self, idle_sleep: float) -> None:
         while True:
             try:
                 worked = await self.run_once()
