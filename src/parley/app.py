@@ -17,6 +17,7 @@ from parley.activitypub import outbox
 from parley.activitypub.federation import Federation
 from parley.activitypub.jobs import build_federation_handlers
 from parley.activitypub.lookup import resolve_account_for_search
+from parley.activitypub.moves import refresh_account
 from parley.activitypub.negotiation import NegotiationMiddleware
 from parley.activitypub.routes import build_routes as activitypub_routes
 from parley.config import Settings
@@ -50,7 +51,9 @@ def assemble(settings: Settings) -> tuple[Runtime, Federation]:
     federation = Federation.from_runtime(runtime)
     # Search may fetch remote accounts: the domain reaches the adapter through the context.
     runtime.ctx = federation.ctx = replace(
-        ctx, resolve_remote_account=partial(resolve_account_for_search, federation)
+        ctx,
+        resolve_remote_account=partial(resolve_account_for_search, federation),
+        refresh_remote_account=partial(refresh_account, federation),
     )
     federation_jobs = {
         kind: handler

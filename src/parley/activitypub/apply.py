@@ -21,6 +21,7 @@ from parley.activitypub.federation import Federation
 from parley.activitypub.fetch import Gone, fetch_document
 from parley.activitypub.flags import on_flag
 from parley.activitypub.from_ap import InvalidDocument, parse_actor, visibility_of
+from parley.activitypub.moves import on_move
 from parley.activitypub.notes import Rejected, store_note, update_note
 from parley.activitypub.vocab import host_of, id_of, type_of
 from parley.db.base import utcnow
@@ -297,6 +298,7 @@ HANDLERS: dict[str, Apply] = {
     "Block": on_block,
     "Undo": on_undo,
     "Flag": on_flag,
+    "Move": on_move,
 }
 
 

@@ -18,7 +18,8 @@ from parley.activitypub import activities
 from parley.activitypub.delivery import publish
 from parley.activitypub.federation import Federation
 from parley.activitypub.flags import send_flag
-from parley.activitypub.to_ap import load_note, render_actor
+from parley.activitypub.moves import move_listener
+from parley.activitypub.to_ap import load_actor, load_note
 from parley.domain.accounts.models import Account
 from parley.domain.interactions.models import Upvote
 from parley.domain.posts.models import Mention, Poll, Post, Visibility
@@ -159,7 +160,7 @@ def build_listeners(fed: Federation) -> dict[str, Listener]:
             account = await _local(session, payload["account_id"])
             if account is None:
                 return
-            actor = render_actor(account, base_url=fed.base_url)
+            actor = await load_actor(session, account, base_url=fed.base_url)
             await publish(
                 session,
                 activities.update_actor(actor),
@@ -214,6 +215,7 @@ def build_listeners(fed: Federation) -> dict[str, Listener]:
         "account.deleted": account_deleted,
         "poll.voted": poll_voted,
         "report.filed": report_filed,
+        "account.moved": move_listener(fed),
         **_relationship_listeners(fed),
     }
 

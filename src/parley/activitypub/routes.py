@@ -22,7 +22,7 @@ from parley.activitypub.to_ap import (
     followers_url,
     following_url,
     load_note,
-    render_actor,
+    load_actor,
     render_instance_actor,
     with_context,
 )
@@ -65,10 +65,11 @@ async def actor(request: Request) -> Response:
     username = request.path_params["username"]
     if not accepts_as2(request.headers.get("accept", "")):
         return RedirectResponse(identity.account_url(fed.base_url, username), status_code=302)
-    account = await _account(request)
-    if account is None:
-        return _not_found()
-    return AS2Response(render_actor(account, base_url=fed.base_url))
+    async with fed.db.reader() as session:
+        account = await find_local_account(session, username)
+        if account is None:
+            return _not_found()
+        return AS2Response(await load_actor(session, account, base_url=fed.base_url))
 
 
 async def instance_actor(request: Request) -> Response:

@@ -43,8 +43,12 @@ def followers_url(account: Account) -> str:
     return account.followers_url or f"{account.uri}/followers"
 
 
-def render_actor(account: Account, *, base_url: str) -> dict[str, Any]:
-    """A local member as a Person (Service for bots), with Mastodon's extensions."""
+def render_actor(
+    account: Account, *, base_url: str, moved_to_uri: str | None = None
+) -> dict[str, Any]:
+    """A local member as a Person (Service for bots), with Mastodon's extensions.
+
+    `moved_to_uri` is the account it moved to (see `load_actor`)."""
     doc: dict[str, Any] = {
         "@context": CONTEXT,
         "id": account.uri,
@@ -77,11 +81,23 @@ def render_actor(account: Account, *, base_url: str) -> dict[str, Any]:
     }
     if account.also_known_as:
         doc["alsoKnownAs"] = list(account.also_known_as)
+    if moved_to_uri:
+        doc["movedTo"] = moved_to_uri
     for key, url in (("icon", account.avatar_url), ("image", account.header_url)):
         absolute = _absolute(base_url, url)
         if absolute:
             doc[key] = {"type": "Image", "url": absolute}
     return doc
+
+
+async def load_actor(session: AsyncSession, account: Account, *, base_url: str) -> dict[str, Any]:
+    """`render_actor` with what it needs loaded (the account it moved to, if any)."""
+    moved_to_uri = None
+    if account.moved_to_id is not None:
+        moved_to_uri = await session.scalar(
+            select(Account.uri).where(Account.id == account.moved_to_id)
+        )
+    return render_actor(account, base_url=base_url, moved_to_uri=moved_to_uri)
 
 
 def render_instance_actor(*, base_url: str, domain: str, public_key_pem: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from parley.config import Settings
 from parley.domain.accounts.passwords import Passwords
+from parley.domain.portability.codec import ArchiveCodec
 from parley.infra.ratelimit import RateLimiter
 
 # Takes `user@host` or an https URL; returns the id of the (fetched and stored) account.
@@ -19,6 +20,10 @@ class DomainContext:
     passwords: Passwords
     # Set by the composition root when federation is wired in; None means local-only.
     resolve_remote_account: RemoteAccountResolver | None = None
+    # The same, but always fetching the actor again (a move checks its current aliases).
+    refresh_remote_account: RemoteAccountResolver | None = None
+    # Renders and reads ActivityPub for account archives (see parley.domain.portability).
+    archive_codec: ArchiveCodec | None = None
     # Counts sign-in failures per account name and second-factor failures per member.
     limiter: RateLimiter | None = None
 

@@ -33,6 +33,7 @@ class Event:
     UNBLOCKED = "block.deleted"  # account_id, target_id
     PROFILE_UPDATED = "account.updated"  # account_id
     ACCOUNT_DELETED = "account.deleted"  # account_id
+    ACCOUNT_MOVED = "account.moved"  # account_id, target_id (a local member moved away)
     POLL_VOTED = "poll.voted"  # account_id, poll_id, choices
     NOTIFICATION_CREATED = "notification.created"  # notification_id
     FILTERS_CHANGED = "filters.changed"  # account_id (a filter, keyword or post changed)

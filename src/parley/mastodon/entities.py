@@ -36,7 +36,8 @@ def day(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d") if value is not None else None
 
 
-def account(base_url: str, acc: Account) -> Entity:
+def account(base_url: str, acc: Account, *, moved_to: Account | None = None) -> Entity:
+    """`moved_to` (see parley.domain.portability.queries) fills Mastodon's `moved`."""
     avatar = acc.avatar_url or f"{base_url}{MISSING_AVATAR}"
     header = acc.header_url or f"{base_url}{MISSING_HEADER}"
     created = acc.created_at.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -74,6 +75,7 @@ def account(base_url: str, acc: Account) -> Entity:
             }
             for f in acc.fields or []
         ],
+        **({"moved": account(base_url, moved_to)} if moved_to is not None else {}),
     }
 
 
@@ -81,9 +83,14 @@ ROLE_NAMES = {Role.OWNER: "Owner", Role.ADMIN: "Admin", Role.MODERATOR: "Moderat
 
 
 def credential_account(
-    base_url: str, acc: Account, user: User, *, follow_requests_count: int
+    base_url: str,
+    acc: Account,
+    user: User,
+    *,
+    follow_requests_count: int,
+    moved_to: Account | None = None,
 ) -> Entity:
-    entity = account(base_url, acc)
+    entity = account(base_url, acc, moved_to=moved_to)
     entity["source"] = {
         "note": acc.note,
         "fields": [

@@ -14,6 +14,7 @@ from parley.domain.federation.lookup import resolve_account, with_resolved
 from parley.domain.oauth import service as oauth
 from parley.domain.oauth.scopes import parse_scopes
 from parley.domain.pagination import PageRequest
+from parley.domain.portability.queries import find_moved_to
 from parley.domain.relationships.queries import list_follow_requests
 from parley.mastodon import entities
 from parley.mastodon.auth import Member, optional_member, require_app, require_member, runtime_of
@@ -34,6 +35,8 @@ def _signup_error(exc: Invalid | Conflict) -> Response:
         code = "ERR_TAKEN"
     if field == "agreement":
         code = "ERR_ACCEPTED"
+    elif field == "reason" and "at most" not in exc.message:
+        code = "ERR_BLANK"
     return json_response(
         {
             "error": f"Validation failed: {exc.message}",
@@ -58,6 +61,9 @@ async def create_account(request: Request) -> Response:
                 password=params.string("password") or "",
                 agreement=bool(params.boolean("agreement", False)),
                 scopes=parse_scopes(app.scopes),
+                reason=params.string("reason") or "",
+                invite_code=params.string("invite_code"),
+                ip=request.client.host if request.client else None,
             )
     except (Invalid, Conflict) as exc:
         return _signup_error(exc)
@@ -71,8 +77,9 @@ async def _credential(request: Request, member: Member) -> entities.Entity:
         user = await account_queries.get_user_for_account(session, member.id)
         # Counted up to one page: apps show a badge, not an exact number.
         pending = len(await list_follow_requests(session, member.id, PageRequest(limit=40)))
+        moved_to = await find_moved_to(session, account)
     return entities.credential_account(
-        runtime.settings.base_url, account, user, follow_requests_count=pending
+        runtime.settings.base_url, account, user, follow_requests_count=pending, moved_to=moved_to
     )
 
 
@@ -141,7 +148,8 @@ async def get_account(request: Request) -> Response:
     runtime = runtime_of(request)
     async with runtime.db.reader() as session:
         account = await account_queries.get_account(session, path_id(request))
-    return json_response(entities.account(runtime.settings.base_url, account))
+        moved_to = await find_moved_to(session, account)
+    return json_response(entities.account(runtime.settings.base_url, account, moved_to=moved_to))
 
 
 async def lookup(request: Request) -> Response:
@@ -154,9 +162,10 @@ async def lookup(request: Request) -> Response:
         domain = ""
     async with runtime.db.reader() as session:
         found = await account_queries.find_account_by_acct(session, username, domain or None)
+        moved_to = None if found is None else await find_moved_to(session, found)
     if found is None:
         raise ApiError(404, NOT_FOUND)
-    return json_response(entities.account(runtime.settings.base_url, found))
+    return json_response(entities.account(runtime.settings.base_url, found, moved_to=moved_to))
 
 
 async def search(request: Request) -> Response:

@@ -1,0 +1,1 @@
+"""Account portability: exports, imports, aliases and moves between servers."""
