@@ -15,7 +15,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -86,7 +85,7 @@ class Post(IdMixin, Base):
     application: Mapped[str | None] = mapped_column(String(200), default=None)
     # Held for review by an automated flag (parley.domain.moderation.autoflag): seen by its
     # author only, not fanned out or federated until a moderator approves it.
-    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    held: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class PostEdit(IdMixin, Base):

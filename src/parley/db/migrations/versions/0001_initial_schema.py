@@ -679,7 +679,7 @@ def upgrade() -> None:
         sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("edited_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("application", sa.String(length=200), nullable=True),
-        sa.Column("held", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("held", sa.Boolean(), nullable=False),
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
