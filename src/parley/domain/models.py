@@ -11,6 +11,7 @@ from parley.domain.moderation import models as moderation
 from parley.domain.moderation.autoflag import models as autoflag
 from parley.domain.notifications import models as notifications
 from parley.domain.oauth import models as oauth
+from parley.domain.portability import models as portability
 from parley.domain.posts import models as posts
 from parley.domain.relationships import models as relationships
 from parley.domain.scheduled import models as scheduled
@@ -31,6 +32,7 @@ __all__ = [
     "moderation",
     "notifications",
     "oauth",
+    "portability",
     "posts",
     "relationships",
     "scheduled",

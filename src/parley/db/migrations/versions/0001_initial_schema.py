@@ -346,6 +346,41 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "account_imports",
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("mode", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("file_name", sa.String(length=200), nullable=False),
+        sa.Column("rows", sa.JSON(), nullable=False),
+        sa.Column("archive_key", sa.String(length=200), nullable=True),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("processed", sa.Integer(), nullable=False),
+        sa.Column("imported", sa.Integer(), nullable=False),
+        sa.Column("failures", sa.JSON(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_at", parley.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_account_imports_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_account_imports")),
+    )
+    with op.batch_alter_table("account_imports", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_account_imports_account_id"), ["account_id"], unique=False
+        )
+
+    op.create_table(
         "blocks",
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("target_id", sa.BigInteger(), nullable=False),
@@ -1575,6 +1610,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_blocks_target_id")
 
     op.drop_table("blocks")
+    with op.batch_alter_table("account_imports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_account_imports_account_id"))
+
+    op.drop_table("account_imports")
     op.drop_table("account_domain_blocks")
     op.drop_table("threat_lexicon_state")
     op.drop_table("threat_lexicon")
