@@ -103,6 +103,12 @@ class RateLimiter:
     async def clear(self, limit: Limit, key: str) -> None:
         await self._strategy.clear(self._item(limit), key)
 
+    async def close(self) -> None:
+        """Close the Redis connections, if any (the memory store holds none)."""
+        client = getattr(getattr(self.storage, "bridge", None), "storage", None)
+        if client is not None:
+            await client.aclose()
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
