@@ -2,8 +2,9 @@
 
 Scope rules (parley.domain.oauth.scopes): an endpoint names the granular scope it needs and
 any alternatives (`profile` for verify_credentials); a token without one of them gets 403.
-A token that is unknown, revoked or whose member can no longer sign in gets 401, even on
-endpoints that would answer anonymously, as Mastodon does.
+A token that is unknown or revoked gets 401, even on endpoints that would answer anonymously,
+as Mastodon does; a token whose member waits for approval, or is suspended or disabled, gets
+Mastodon's 403 ("Your login is currently pending approval" / "... disabled").
 """
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ from parley.domain.accounts.models import Account, User
 from parley.domain.oauth import scopes as oauth_scopes
 from parley.domain.oauth import service as oauth
 from parley.domain.oauth.models import OAuthApplication
-from parley.domain.oauth.queries import TokenGrant, find_token_grant
+from parley.domain.oauth.queries import TokenGrant, find_token_grant, unusable_token_reason
 from parley.mastodon.errors import INVALID_TOKEN, NEEDS_USER, OUTSIDE_SCOPES, ApiError
 from parley.runtime import Runtime
+
+REFUSALS = {
+    "pending": (403, "Your login is currently pending approval"),
+    "disabled": (403, "Your login is currently disabled"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +64,9 @@ async def token_grant(request: Request) -> TokenGrant | None:
         async with runtime_of(request).db.transaction() as session:
             grant = await find_token_grant(session, token)
             if grant is None:
-                raise ApiError(401, INVALID_TOKEN)
+                # Mastodon's answers for a member who may not use the API (yet, or any more).
+                refusal = REFUSALS.get(await unusable_token_reason(session, token) or "")
+                raise ApiError(*(refusal or (401, INVALID_TOKEN)))
             await oauth.note_token_used(session, grant.token)
     request.state.grant = grant
     return grant

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.db.base import utcnow
 from parley.domain import identity
-from parley.domain.accounts import throttle
+from parley.domain.accounts import invites, throttle
 from parley.domain.accounts.models import Account, PasswordReset, Role, User, WebSession
 from parley.domain.accounts.names import check_email, check_username, normalize_username
 from parley.domain.accounts.queries import find_user_by_login
@@ -21,6 +21,7 @@ from parley.domain.events import Event, record
 from parley.domain.instance.service import RegistrationMode, get_instance_info, list_rules
 from parley.domain.media.service import Limits, store_profile_image
 from parley.domain.moderation.blocks import check_email_domain
+from parley.domain.moderation.ip_blocks import check_ip_sign_up
 from parley.domain.oauth.models import OAuthAccessToken
 from parley.domain.posts.text import render_member_text
 from parley.infra.keys import generate_keypair
@@ -35,6 +36,8 @@ MAX_DISPLAY_NAME = 30
 MAX_NOTE = 500
 RESET_TTL = timedelta(hours=2)
 BAD_CREDENTIALS = "Invalid e-mail address, username or password"
+PENDING_APPROVAL = "Your account is waiting for a moderator's approval"
+MAX_SIGN_UP_REASON = 1000
 
 
 async def register(
@@ -47,16 +50,36 @@ async def register(
     rules_accepted: bool,
     role: str = Role.MEMBER,
     by_admin: bool = False,
+    reason: str = "",
+    invite_code: str | None = None,
+    ip: str | None = None,
 ) -> User:
-    """Create a local account and its user. Admins (`by_admin`) bypass the registration mode."""
+    """Create a local account and its user, under the registration mode (admins, `by_admin`,
+    bypass it): closed refuses everyone; invite-only needs a usable `invite_code`; approval
+    needs a `reason` and leaves the user pending (a valid invite skips approval). The IP
+    blocks covering `ip` may refuse the sign-up or make it wait for approval."""
     username = check_username(normalize_username(username), allow_reserved=by_admin)
     email = check_email(email)
     if role not in Role.ALL:
         raise Invalid("role", f"Role must be one of {', '.join(Role.ALL)}")
+    invite = None
+    pending = False
+    reason = reason.strip()
     if not by_admin:
         info = await get_instance_info(session)
         if info.registration_mode == RegistrationMode.CLOSED:
             raise Forbidden("Registrations are closed on this server")
+        if invite_code:
+            invite = await invites.get_usable_invite(session, invite_code)
+        elif info.registration_mode == RegistrationMode.INVITE:
+            raise Forbidden("This server only accepts sign-ups with an invitation")
+        pending = await check_ip_sign_up(session, ip)
+        if info.registration_mode == RegistrationMode.APPROVAL and invite is None:
+            pending = True
+            if not reason:
+                raise Invalid("reason", "Tell the moderators why you want to join")
+        if len(reason) > MAX_SIGN_UP_REASON:
+            raise Invalid("reason", f"The reason is at most {MAX_SIGN_UP_REASON} characters")
         if not rules_accepted and await list_rules(session):
             raise Invalid("agreement", "You must accept the server rules to sign up")
         await check_email_domain(session, email)
@@ -98,19 +121,42 @@ async def register(
         role=role,
         rules_accepted_at=utcnow() if rules_accepted else None,
         recovery_codes=[],
+        approved=not pending,
+        sign_up_reason=reason,
     )
     session.add(user)
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent sign-up took the name between check and insert
         raise Conflict("That username or e-mail address is already taken") from exc
+    if invite is not None:
+        await invites.use_invite(session, invite=invite, user=user)
+    if pending:
+        await mail_user(
+            session, user, "Your application was received",
+            f"Thank you for signing up as @{username}. A moderator will review your "
+            "application; you will get an e-mail when it is decided.\n",
+        )  # fmt: skip
     return user
 
 
+async def mail_user(session: AsyncSession, user: User, subject: str, body: str) -> None:
+    """E-mail a member through the durable send_mail job (sent after the commit)."""
+    await enqueue(session, "send_mail", {"to": user.email, "subject": subject, "body": body})
+
+
 async def authenticate(
-    session: AsyncSession, ctx: DomainContext, *, login: str, password: str
+    session: AsyncSession,
+    ctx: DomainContext,
+    *,
+    login: str,
+    password: str,
+    allow_suspended: bool = False,
 ) -> User:
-    """The user for these credentials; the same error for an unknown login and a wrong password."""
+    """The user for these credentials; the same error for an unknown login and a wrong password.
+
+    `allow_suspended`: the web UI lets a suspended member in, to read the decision and appeal
+    it (and nothing else); every other door refuses them."""
     await throttle.check_sign_in(ctx, login)
     user = await find_user_by_login(session, login)
     if user is None:
@@ -124,8 +170,10 @@ async def authenticate(
         raise Unauthenticated(BAD_CREDENTIALS)
     if user.disabled:
         raise Forbidden("This account is disabled")
+    if not user.approved:
+        raise Forbidden(PENDING_APPROVAL)
     account = await session.get(Account, user.account_id)
-    if account is None or account.suspended_at is not None:
+    if account is None or (account.suspended_at is not None and not allow_suspended):
         raise Forbidden("This account is suspended")
     if ctx.passwords.needs_rehash(user.password_hash):
         user.password_hash = await ctx.passwords.hash(password)
@@ -163,7 +211,8 @@ async def find_web_session(session: AsyncSession, token: str) -> tuple[User, Acc
     if found is None:
         return None
     web_session, user, account = found
-    if web_session.expires_at < utcnow() or user.disabled or account.suspended_at is not None:
+    # A suspended member's session is returned: the web UI restricts it to the appeal page.
+    if web_session.expires_at < utcnow() or user.disabled or not user.approved:
         return None
     return user, account
 
@@ -204,19 +253,12 @@ async def request_password_reset(session: AsyncSession, ctx: DomainContext, *, e
         PasswordReset(user_id=user.id, token_hash=digest(token), expires_at=utcnow() + RESET_TTL)
     )
     link = f"{ctx.base_url}/auth/reset/{token}"
-    await enqueue(
-        session,
-        "send_mail",
-        {
-            "to": user.email,
-            "subject": "Reset your Parley password",
-            "body": (
-                "Someone asked to reset the password of your account.\n\n"
-                f"To choose a new password, open this link within two hours:\n{link}\n\n"
-                "If it was not you, ignore this message; your password stays as it is.\n"
-            ),
-        },
-    )
+    await mail_user(
+        session, user, "Reset your Parley password",
+        "Someone asked to reset the password of your account.\n\n"
+        f"To choose a new password, open this link within two hours:\n{link}\n\n"
+        "If it was not you, ignore this message; your password stays as it is.\n",
+    )  # fmt: skip
 
 
 async def reset_password(

@@ -1,5 +1,5 @@
 """Instance-level blocks: domains (limit or suspend, media and reports rejection), e-mail
-domains and IP ranges. Domain blocks import and export as Mastodon's CSV.
+domains (IP ranges: .ip_blocks). Domain blocks import and export as Mastodon's CSV.
 
 A domain block takes effect through the account rules the rest of the domain already honours:
 "limit" sets `silenced_at` on the domain's accounts, "suspend" sets `suspended_at`, and the
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import ipaddress
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -20,7 +19,7 @@ from parley.db.base import utcnow
 from parley.domain.accounts.models import Account
 from parley.domain.errors import Conflict, Invalid, NotFound
 from parley.domain.moderation.audit import write_audit
-from parley.domain.moderation.models import DomainBlock, EmailDomainBlock, IpBlock, Severity
+from parley.domain.moderation.models import DomainBlock, EmailDomainBlock, Severity
 from parley.domain.moderation.permissions import Permission, require
 
 CSV_HEADER = ["#domain", "#severity", "#reject_media", "#reject_reports", "#public_comment",
@@ -285,23 +284,3 @@ async def check_email_domain(session: AsyncSession, email: str) -> None:
     )
     if found is not None:
         raise Invalid("email", "Sign-ups with this e-mail provider are not accepted here")
-
-
-async def block_ip(
-    session: AsyncSession, *, actor: Account, ip: str, severity: str, comment: str = ""
-) -> IpBlock:
-    await require(session, actor, Permission.MANAGE_BLOCKS)
-    try:
-        network = str(ipaddress.ip_network(ip.strip(), strict=False))
-    except ValueError as exc:
-        raise Invalid("ip", f"{ip!r} is not an IP address or range") from exc
-    if severity not in ("sign_up_requires_approval", "sign_up_block", "no_access"):
-        raise Invalid("severity", "Unknown IP block severity")
-    block = IpBlock(ip=network, severity=severity, comment=comment.strip())
-    session.add(block)
-    await session.flush()
-    await write_audit(
-        session, actor=actor, action="ip_block.create", target_type="ip", target_id=network,
-        reason=block.comment,
-    )  # fmt: skip
-    return block

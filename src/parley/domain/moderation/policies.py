@@ -1,5 +1,5 @@
-"""The instance's public policies: terms, privacy, the response-time target and whether the
-blocked-domains list is public. Admins edit them; each change is audited."""
+"""The instance's public policies: terms, privacy, the registration mode, the response-time
+target and whether the blocked-domains list is public. Admins edit them; each change is audited."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from parley.domain.errors import Invalid
 from parley.domain.instance.models import Rule
 from parley.domain.instance.service import (
     InstanceInfo,
+    RegistrationMode,
     add_rule,
     remove_rule,
     update_instance_info,
@@ -72,8 +73,11 @@ async def update_policies(
     privacy_text: str,
     contact_email: str,
     escalation_webhook_url: str = "",
+    registration_mode: str | None = None,
 ) -> InstanceInfo:
     await require(session, actor, Permission.MANAGE_SETTINGS)
+    if registration_mode is not None and registration_mode not in RegistrationMode.ALL:
+        raise Invalid("registration_mode", f"Must be one of {', '.join(RegistrationMode.ALL)}")
     if not 1 <= report_response_hours <= 24 * 14:
         raise Invalid("report_response_hours", "The target is between 1 and 336 hours")
     contact_email = contact_email.strip()
@@ -96,6 +100,8 @@ async def update_policies(
         "contact_email": contact_email,
         "escalation_webhook_url": escalation_webhook_url,
     }
+    if registration_mode is not None:
+        changes["registration_mode"] = registration_mode
     info = await update_instance_info(session, **changes)
     await write_audit(
         session,
@@ -105,6 +111,7 @@ async def update_policies(
         target_id="policies",
         report_response_hours=report_response_hours,
         show_domain_blocks=show_domain_blocks,
+        registration_mode=info.registration_mode,
     )
     return info
 

@@ -64,3 +64,24 @@ async def find_token_grant(session: AsyncSession, token: str) -> TokenGrant | No
     if account.suspended_at is not None or user.disabled or not user.approved:
         return None
     return TokenGrant(access, application, account, user)
+
+
+async def unusable_token_reason(session: AsyncSession, token: str) -> str | None:
+    """Why a live token's member cannot use it: "pending" (waiting for approval) or
+    "disabled" (suspended or disabled); None for an unknown or revoked token."""
+    row = (
+        await session.execute(
+            select(Account.suspended_at, User.disabled, User.approved)
+            .join(User, User.account_id == Account.id)
+            .join(OAuthAccessToken, OAuthAccessToken.account_id == Account.id)
+            .where(
+                OAuthAccessToken.token_hash == digest(token), OAuthAccessToken.revoked_at.is_(None)
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    suspended_at, disabled, approved = row
+    if not approved:
+        return "pending"
+    return "disabled" if suspended_at is not None or disabled else None

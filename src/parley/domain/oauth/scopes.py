@@ -26,7 +26,7 @@ FOLLOW_COVERS = frozenset(
 ADMIN_SCOPES = (
     "admin:read", "admin:write", "admin:read:accounts", "admin:write:accounts",
     "admin:read:reports", "admin:write:reports", "admin:read:domain_blocks",
-    "admin:write:domain_blocks",
+    "admin:write:domain_blocks", "admin:read:ip_blocks", "admin:write:ip_blocks",
 )  # fmt: skip
 # `push` is accepted because every app asks for it (Mastodon.py, Tusky, Ivory by default) and a
 # refusal would fail their sign-in; it grants nothing here, since Parley has no Web Push.

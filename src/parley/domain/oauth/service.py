@@ -23,7 +23,6 @@ from parley.domain.accounts import service as accounts
 from parley.domain.accounts.models import User
 from parley.domain.context import DomainContext
 from parley.domain.errors import Forbidden, Invalid, Unauthenticated
-from parley.domain.instance.service import RegistrationMode, get_instance_info
 from parley.domain.moderation.permissions import STAFF as STAFF_ROLES
 from parley.domain.oauth import scopes as oauth_scopes
 from parley.domain.oauth.errors import OAuthError, invalid_client, invalid_grant, invalid_scope
@@ -337,13 +336,12 @@ async def register_account(
     password: str,
     agreement: bool,
     scopes: list[str],
+    reason: str = "",
+    invite_code: str | None = None,
+    ip: str | None = None,
 ) -> IssuedToken:
-    """Sign-up through an app: the account (under the registration rules) and its first token."""
-    info = await get_instance_info(
-        session, max_post_chars_default=ctx.settings.max_post_chars_default
-    )
-    if info.registration_mode == RegistrationMode.INVITE:
-        raise Forbidden("This server only accepts sign-ups with an invitation")
+    """Sign-up through an app: the account (under the registration rules) and its first token.
+    A sign-up waiting for approval gets its token too; it works once a moderator approves."""
     user = await accounts.register(
         session,
         ctx,
@@ -351,6 +349,9 @@ async def register_account(
         email=email,
         password=password,
         rules_accepted=agreement,
+        reason=reason,
+        invite_code=invite_code,
+        ip=ip,
     )
     return await issue_token(
         session, application=application, account_id=user.account_id, scopes=scopes

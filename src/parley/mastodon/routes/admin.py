@@ -1,4 +1,5 @@
-"""The Mastodon admin API for moderation apps: reports, account actions, domain blocks.
+"""The Mastodon admin API for moderation apps: reports, accounts (actions, approving and
+rejecting sign-ups), domain blocks and IP blocks.
 
 Tokens need the admin:* scopes, which only staff tokens keep; the domain checks the role
 again (a moderator may not manage domain blocks, for instance).
@@ -18,9 +19,10 @@ from starlette.routing import Route
 from parley.domain.accounts.models import Account, Role, User
 from parley.domain.errors import Invalid
 from parley.domain.instance.service import list_rules
-from parley.domain.moderation import blocks, queries
+from parley.domain.moderation import blocks, queries, registrations
+from parley.domain.moderation import ip_blocks as ip_rules
 from parley.domain.moderation import service as moderation
-from parley.domain.moderation.models import ActionKind, DomainBlock, Report, Severity
+from parley.domain.moderation.models import ActionKind, DomainBlock, IpBlock, Report, Severity
 from parley.domain.moderation.permissions import GRANTS, Permission, require
 from parley.domain.posts.models import Post
 from parley.mastodon import entities
@@ -62,7 +64,7 @@ def admin_account(base_url: str, account: Account, user: User | None) -> Entity:
         "ip": None,
         "ips": [],
         "locale": user.locale if user else "en",
-        "invite_request": None,
+        "invite_request": (user.sign_up_reason or None) if user else None,
         "role": _role(user.role if user else Role.MEMBER),
         "confirmed": True,
         "approved": user.approved if user else True,
@@ -212,6 +214,39 @@ async def account_action(request: Request) -> Response:
     return json_response({})
 
 
+async def list_accounts(request: Request) -> Response:
+    """v1 `pending=true` / v2 `status=pending`: the sign-ups waiting for approval; otherwise
+    local accounts, newest first."""
+    member = await require_member(request, "admin:read:accounts")
+    params = await Params.read(request)
+    only_pending = bool(params.boolean("pending", False)) or params.string("status") == "pending"
+    limit = max(1, min(params.integer("limit", 100) or 100, 200))
+    async with runtime_of(request).db.reader() as session:
+        found = await registrations.list_accounts(
+            session, moderator=member.account, pending=only_pending, limit=limit
+        )
+    base = runtime_of(request).settings.base_url
+    return json_response([admin_account(base, account, user) for account, user in found])
+
+
+async def decide_sign_up(request: Request) -> Response:
+    """approve / reject a pending sign-up; answers the account as it was decided."""
+    member = await require_member(request, "admin:write:accounts")
+    account_id = path_id(request)
+    base = runtime_of(request).settings.base_url
+    async with runtime_of(request).db.transaction() as session:
+        me = await acting_account(session, member)
+        account, user = await queries.account_for_staff(
+            session, moderator=me, account_id=account_id
+        )
+        if request.url.path.endswith("/approve"):
+            await registrations.approve_account(session, moderator=me, account_id=account_id)
+            return json_response(admin_account(base, account, user))
+        entity = admin_account(base, account, user)
+        await registrations.reject_account(session, moderator=me, account_id=account_id)
+    return json_response(entity)
+
+
 def _spec(params: Params, domain: str | None = None) -> blocks.DomainBlockSpec:
     severity = SEVERITY_IN.get(params.string("severity") or "silence")
     if severity is None:
@@ -269,6 +304,67 @@ def _current(block: DomainBlock) -> dict[str, Any]:
             "private_comment": block.private_comment}  # fmt: skip
 
 
+def admin_ip_block(block: IpBlock) -> Entity:
+    return {
+        "id": str(block.id),
+        "ip": block.ip,
+        "severity": block.severity,
+        "comment": block.comment,
+        "created_at": iso(block.created_at),
+        "expires_at": iso(block.expires_at),
+    }
+
+
+async def ip_blocks(request: Request) -> Response:
+    """GET lists (Link-less, as few as an instance has), POST creates (`ip`, `severity`,
+    `comment`, `expires_in` seconds)."""
+    if request.method == "GET":
+        member = await require_member(request, "admin:read:ip_blocks")
+        async with runtime_of(request).db.reader() as session:
+            await _require_blocks(session, member)
+            return json_response(
+                [admin_ip_block(b) for b in await ip_rules.list_ip_blocks(session)]
+            )
+    member = await require_member(request, "admin:write:ip_blocks")
+    params = await Params.read(request)
+    async with runtime_of(request).db.transaction() as session:
+        block = await ip_rules.block_ip(
+            session,
+            actor=await acting_account(session, member),
+            ip=params.required_string("ip", "ip can't be blank"),
+            severity=params.required_string("severity", "severity can't be blank"),
+            comment=params.string("comment") or "",
+            expires_in=params.integer("expires_in"),
+        )
+        return json_response(admin_ip_block(block))
+
+
+async def ip_block(request: Request) -> Response:
+    write = request.method != "GET"
+    member = await require_member(
+        request, "admin:write:ip_blocks" if write else "admin:read:ip_blocks"
+    )
+    params = await Params.read(request)
+    async with runtime_of(request).db.transaction() as session:
+        await _require_blocks(session, member)
+        block = await ip_rules.get_ip_block(session, path_id(request))
+        me = await acting_account(session, member)
+        if request.method == "DELETE":
+            await ip_rules.unblock_ip(session, actor=me, block_id=block.id)
+            return json_response({})
+        if request.method == "PUT":
+            block = await ip_rules.update_ip_block(
+                session,
+                actor=me,
+                block_id=block.id,
+                ip=params.string("ip"),
+                severity=params.string("severity"),
+                comment=params.string("comment"),
+                expires_in=params.integer("expires_in"),
+            )
+        return json_response(admin_ip_block(block))
+
+
 async def _require_blocks(session: AsyncSession, member: Member) -> None:
     await require(session, member.account, Permission.MANAGE_BLOCKS)
 
@@ -277,8 +373,14 @@ routes = [
     Route("/api/v1/admin/reports", list_reports),
     Route("/api/v1/admin/reports/{id}", show_report),
     Route("/api/v1/admin/reports/{id}/{action}", report_action, methods=["POST"]),
+    Route("/api/v1/admin/accounts", list_accounts),
+    Route("/api/v2/admin/accounts", list_accounts),
     Route("/api/v1/admin/accounts/{id}", show_account),
+    Route("/api/v1/admin/accounts/{id}/approve", decide_sign_up, methods=["POST"]),
+    Route("/api/v1/admin/accounts/{id}/reject", decide_sign_up, methods=["POST"]),
     Route("/api/v1/admin/accounts/{id}/action", account_action, methods=["POST"]),
     Route("/api/v1/admin/domain_blocks", domain_blocks, methods=["GET", "POST"]),
     Route("/api/v1/admin/domain_blocks/{id}", domain_block, methods=["GET", "PUT", "DELETE"]),
+    Route("/api/v1/admin/ip_blocks", ip_blocks, methods=["GET", "POST"]),
+    Route("/api/v1/admin/ip_blocks/{id}", ip_block, methods=["GET", "PUT", "DELETE"]),
 ]

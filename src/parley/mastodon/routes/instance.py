@@ -142,7 +142,8 @@ async def instance_v1(request: Request) -> Response:
         "registrations": info.registration_mode
         in (RegistrationMode.OPEN, RegistrationMode.APPROVAL),
         "approval_required": info.registration_mode == RegistrationMode.APPROVAL,
-        "invites_enabled": False,
+        # Members may create invitation links unless sign-ups are closed.
+        "invites_enabled": info.registration_mode != RegistrationMode.CLOSED,
         "configuration": {
             "accounts": {"max_featured_tags": 0},
             "statuses": _statuses(info),

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from parley.domain.moderation.ip_blocks import check_ip_access
 from parley.domain.oauth import scopes as oauth_scopes
 from parley.domain.oauth import service as oauth
 from parley.domain.oauth.errors import OAuthError
@@ -49,6 +50,7 @@ async def token(request: Request) -> Response:
     runtime = runtime_of(request)
     client_id, client_secret = _client_credentials(request, params)
     async with runtime.db.transaction() as session:
+        await check_ip_access(session, request.client.host if request.client else None)
         app = await oauth.authenticate_client(
             session, client_id=client_id, client_secret=client_secret
         )

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from parley.domain.accounts import invites, throttle, twofactor
 from parley.domain.accounts import service as accounts
-from parley.domain.accounts import throttle, twofactor
-from parley.domain.accounts.models import User
-from parley.domain.errors import DomainError, Invalid, RateLimited, Unauthenticated
+from parley.domain.accounts.models import Account, User
+from parley.domain.errors import (
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
 from parley.domain.instance.service import get_instance_info, list_rules
+from parley.domain.moderation.ip_blocks import check_ip_access
 from parley.web import forms
 from parley.web.csrf import checked_form
 from parley.web.signing import sign, unsign
@@ -18,6 +27,12 @@ from parley.web.templating import render
 from parley.web.viewer import SESSION_COOKIE, current_viewer, runtime_of, set_session_cookie
 
 PENDING_2FA_COOKIE = "parley_2fa"
+APPEAL_PAGE = "/auth/appeal"
+
+
+async def is_suspended(session: AsyncSession, user: User) -> bool:
+    account = await session.get(Account, user.account_id)
+    return account is not None and account.suspended_at is not None
 
 
 def safe_next(target: str | None) -> str:
@@ -34,16 +49,20 @@ def _signed_in(request: Request, token: str, target: str) -> Response:
     return response
 
 
+def client_ip(request: Request) -> str | None:
+    """The browser's address (behind nginx, uvicorn's proxy_headers put the real one here)."""
+    return request.client.host if request.client else None
+
+
 async def sign_up(request: Request) -> Response:
     runtime = runtime_of(request)
-    async with runtime.db.reader() as session:
-        rules = await list_rules(session)
-        info = await get_instance_info(session)
     values: dict[str, str] = {}
     error: DomainError | None = None
     if request.method == "POST":
         form = await checked_form(request)
-        values = {k: forms.text(form, k) for k in ("username", "email", "agreement")}
+        values = {
+            k: forms.text(form, k) for k in ("username", "email", "agreement", "reason", "invite")
+        }
         password = forms.text(form, "password")
         try:
             if password != forms.text(form, "password_confirmation"):
@@ -56,7 +75,12 @@ async def sign_up(request: Request) -> Response:
                     email=values["email"],
                     password=password,
                     rules_accepted=forms.flag(form, "agreement"),
+                    reason=values["reason"],
+                    invite_code=values["invite"] or None,
+                    ip=client_ip(request),
                 )
+                if not user.approved:
+                    return await render(request, "auth/pending.html", {"email": user.email})
                 token = await accounts.start_web_session(
                     session,
                     runtime.ctx,
@@ -66,12 +90,42 @@ async def sign_up(request: Request) -> Response:
             return _signed_in(request, token, "/home")
         except DomainError as exc:
             error = exc
+    status = 200 if error is None else 403 if isinstance(error, Forbidden) else 422
+    return await _sign_up_page(request, values, error, status_code=status)
+
+
+async def _sign_up_page(
+    request: Request,
+    values: dict[str, str],
+    error: DomainError | None,
+    *,
+    status_code: int = 200,
+    invite_broken: bool = False,
+) -> Response:
+    async with runtime_of(request).db.reader() as session:
+        rules = await list_rules(session)
+        info = await get_instance_info(session)
     return await render(
         request,
         "auth/sign_up.html",
-        {"rules": rules, "info": info, "values": values, "error": error},
-        status_code=422 if error else 200,
-    )
+        {"rules": rules, "info": info, "values": values, "error": error,
+         "invite_broken": invite_broken},
+        status_code=status_code,
+    )  # fmt: skip
+
+
+async def invite_sign_up(request: Request) -> Response:
+    """/invite/<code>: the sign-up form carrying the invitation (404 for an unknown code, 410
+    with the reason for one that expired, was revoked or is used up)."""
+    code = request.path_params["code"]
+    async with runtime_of(request).db.reader() as session:
+        invite = await invites.find_invite(session, code)
+    if invite is None:
+        raise NotFound("This invitation does not exist")
+    if not invites.is_usable(invite):
+        broken = Invalid("invite", invites.INVALID_INVITE)
+        return await _sign_up_page(request, {}, broken, status_code=410, invite_broken=True)
+    return await _sign_up_page(request, {"invite": invite.code}, None)
 
 
 async def sign_in(request: Request) -> Response:
@@ -85,13 +139,20 @@ async def sign_in(request: Request) -> Response:
         target = forms.text(form, "next", target)
         try:
             async with runtime.db.transaction() as session:
+                await check_ip_access(session, client_ip(request))
                 try:
                     user = await accounts.authenticate(
-                        session, runtime.ctx, login=login, password=forms.text(form, "password")
+                        session,
+                        runtime.ctx,
+                        login=login,
+                        password=forms.text(form, "password"),
+                        allow_suspended=True,
                     )
                 except Unauthenticated as exc:
                     error = exc  # the failed-attempt counter is committed with this transaction
                     user = None
+                if user is not None and await is_suspended(session, user):
+                    target = APPEAL_PAGE  # the one page a suspended member may use
                 if user is not None and user.totp_secret is None:
                     token = await accounts.start_web_session(
                         session,
@@ -215,6 +276,7 @@ async def reset_password(request: Request) -> Response:
 
 routes = [
     Route("/auth/sign_up", sign_up, methods=["GET", "POST"]),
+    Route("/invite/{code}", invite_sign_up),
     Route("/auth/sign_in", sign_in, methods=["GET", "POST"]),
     Route("/auth/two_factor", two_factor, methods=["GET", "POST"]),
     Route("/auth/sign_out", sign_out, methods=["POST"]),

@@ -1,5 +1,6 @@
 """Admin pages of the moderation area: the audit log (with CSV export), domain blocks (with
-Mastodon CSV import and export) and the moderation settings and public policies."""
+Mastodon CSV import and export), e-mail-domain and IP blocks, the sign-ups waiting for
+approval, and the moderation settings (registration mode) and public policies."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from parley.domain.errors import DomainError
-from parley.domain.instance.service import get_instance_info, list_rules
-from parley.domain.moderation import blocks, policies, queries
+from parley.db.base import utcnow
+from parley.domain.errors import DomainError, NotFound
+from parley.domain.instance.service import RegistrationMode, get_instance_info, list_rules
+from parley.domain.moderation import blocks, policies, queries, registrations
+from parley.domain.moderation import ip_blocks as ip_rules
 from parley.domain.moderation.models import Severity
 from parley.domain.moderation.permissions import Permission, require
 from parley.web import forms
@@ -23,6 +26,9 @@ from parley.web.templating import render
 from parley.web.viewer import require_viewer, runtime_of
 
 MAX_IMPORT = 1024 * 1024
+# The expiry choices of the IP block form (seconds; "" is never), as Mastodon offers them.
+IP_EXPIRIES = {"": "Never", "86400": "1 day", "1209600": "2 weeks", "2592000": "1 month",
+               "15552000": "6 months", "31536000": "1 year"}  # fmt: skip
 
 
 async def audit(request: Request) -> Response:
@@ -57,12 +63,15 @@ async def _blocks_page(
         await require(session, viewer.account, Permission.MANAGE_BLOCKS)
         found = await blocks.list_domain_blocks(session)
         email_blocks = await blocks.list_email_domain_blocks(session)
+        ip_blocks = await ip_rules.list_ip_blocks(session)
     row_errors = error.errors if isinstance(error, blocks.ImportRejected) else []
     return await render(
         request,
         "moderation/domain_blocks.html",
         {"blocks": found, "error": error, "row_errors": row_errors, "notice": notice,
-         "severities": Severity.ALL, "email_blocks": email_blocks},
+         "severities": Severity.ALL, "email_blocks": email_blocks, "ip_blocks": ip_blocks,
+         "ip_severities": ip_rules.IpSeverity.ALL, "ip_expiries": IP_EXPIRIES,
+         "now": utcnow()},
         status_code=422 if error else 200,
     )  # fmt: skip
 
@@ -128,6 +137,34 @@ async def email_domain_blocks(request: Request) -> Response:
     return RedirectResponse("/moderation/domain_blocks#email", status_code=303)
 
 
+async def block_ip(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    form = await checked_form(request)
+    try:
+        async with runtime_of(request).db.transaction() as session:
+            await ip_rules.block_ip(
+                session,
+                actor=viewer.account,
+                ip=forms.text(form, "ip"),
+                severity=forms.text(form, "severity"),
+                comment=forms.text(form, "comment"),
+                expires_in=forms.integer(form, "expires_in"),
+            )
+    except DomainError as exc:
+        return await _blocks_page(request, error=exc)
+    return RedirectResponse("/moderation/domain_blocks#ip", status_code=303)
+
+
+async def unblock_ip(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    await checked_form(request)
+    async with runtime_of(request).db.transaction() as session:
+        await ip_rules.unblock_ip(
+            session, actor=viewer.account, block_id=request.path_params["block_id"]
+        )
+    return RedirectResponse("/moderation/domain_blocks#ip", status_code=303)
+
+
 async def export_blocks(request: Request) -> Response:
     viewer = await require_viewer(request)
     async with runtime_of(request).db.reader() as session:
@@ -155,6 +192,7 @@ async def settings(request: Request) -> Response:
             "privacy_text": forms.text(form, "privacy_text"),
             "contact_email": forms.text(form, "contact_email"),
             "escalation_webhook_url": forms.text(form, "escalation_webhook_url"),
+            "registration_mode": forms.text(form, "registration_mode") or None,
         }
         try:
             async with runtime.db.transaction() as session:
@@ -174,11 +212,18 @@ async def settings(request: Request) -> Response:
             "privacy_text": info.privacy_text,
             "contact_email": info.contact_email,
             "escalation_webhook_url": info.escalation_webhook_url,
+            "registration_mode": info.registration_mode,
         }
     return await render(
         request,
         "moderation/settings.html",
-        {"values": values, "error": error, "notice": notice, "rules": rules},
+        {
+            "values": values,
+            "error": error,
+            "notice": notice,
+            "rules": rules,
+            "registration_modes": RegistrationMode.ALL,
+        },
         status_code=422 if error else 200,
     )
 
@@ -199,7 +244,40 @@ async def rules(request: Request) -> Response:
     return RedirectResponse("/moderation/settings#rules", status_code=303)
 
 
+async def pending(request: Request) -> Response:
+    """Sign-ups waiting for approval, oldest first, each with its reason."""
+    viewer = await require_viewer(request)
+    async with runtime_of(request).db.reader() as session:
+        found = await registrations.list_pending(session, moderator=viewer.account)
+    return await render(request, "moderation/pending.html", {"pending": found})
+
+
+async def decide_sign_up(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    form = await checked_form(request)
+    account_id = request.path_params["account_id"]
+    if request.path_params["decision"] not in ("approve", "reject"):
+        raise NotFound("No such decision")
+    async with runtime_of(request).db.transaction() as session:
+        if request.path_params["decision"] == "approve":
+            await registrations.approve_account(
+                session, moderator=viewer.account, account_id=account_id
+            )
+        else:
+            await registrations.reject_account(
+                session, moderator=viewer.account, account_id=account_id,
+                reason=forms.text(form, "reason"),
+            )  # fmt: skip
+    return RedirectResponse("/moderation/pending", status_code=303)
+
+
 routes = [
+    Route("/moderation/pending", pending),
+    Route(
+        "/moderation/pending/{account_id:int}/{decision:str}",
+        decide_sign_up,
+        methods=["POST"],
+    ),
     Route("/moderation/audit", audit),
     Route("/moderation/audit.csv", audit_csv),
     Route("/moderation/domain_blocks", domain_blocks, methods=["GET", "POST"]),
@@ -207,6 +285,8 @@ routes = [
     Route("/moderation/domain_blocks/import", import_blocks, methods=["POST"]),
     Route("/moderation/domain_blocks/{block_id:int}/delete", unblock, methods=["POST"]),
     Route("/moderation/email_domain_blocks", email_domain_blocks, methods=["POST"]),
+    Route("/moderation/ip_blocks", block_ip, methods=["POST"]),
+    Route("/moderation/ip_blocks/{block_id:int}/delete", unblock_ip, methods=["POST"]),
     Route("/moderation/settings", settings, methods=["GET", "POST"]),
     Route("/moderation/rules", rules, methods=["POST"]),
 ]
