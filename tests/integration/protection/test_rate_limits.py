@@ -221,3 +221,35 @@ def test_bad_limit_settings_are_refused_at_start(settings: Settings) -> None:
         Settings(domain=TEST_DOMAIN, limit_per_ip="lots")
     with pytest.raises(ValidationError, match="not an IP address"):
         Settings(domain=TEST_DOMAIN, trusted_proxies="10.0.0.1, nginx")
+
+
+@pytest.mark.parametrize("overrides", [{"limit_two_factor": "2/hour"}])
+async def test_wrong_second_factor_codes_lock_the_member_out_for_a_while(
+    client_at: ClientAt, runtime: Runtime, members: Members
+) -> None:
+    import pyotp
+
+    from parley.domain.accounts import twofactor
+    from parley.domain.accounts.models import User
+
+    alice = await members.create("alice")
+    async with runtime.db.transaction() as session:
+        user = await session.get(User, alice.id)
+        assert user is not None
+        twofactor.begin_setup(user, account_label="alice")
+        assert user.totp_pending_secret is not None
+        secret = user.totp_pending_secret
+        twofactor.confirm_setup(user, pyotp.TOTP(secret).now())
+    browser = client_at()
+    assert (await sign_in(browser, "alice")).status_code == 303  # on to the second factor
+    page = await browser.get("/auth/two_factor")
+    token = await csrf_of(browser, "/auth/two_factor")
+    assert page.status_code == 200
+    for _ in range(2):
+        wrong = await browser.post("/auth/two_factor", data={"code": "000000", "csrf_token": token})
+        assert wrong.status_code == 401
+    refused = await browser.post(
+        "/auth/two_factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token}
+    )
+    assert refused.status_code == 429  # even the right code, until the hour ends
+    assert "parley_session" not in refused.cookies
