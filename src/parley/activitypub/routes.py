@@ -83,11 +83,12 @@ async def instance_actor(request: Request) -> Response:
 
 
 async def _viewer_may_see(request: Request, post: Post) -> bool:
-    if post.visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
-        return True
+    fed = _fed(request)
+    async with fed.db.reader() as session:  # the domain's rule (public, and not held)
+        if await can_see(session, None, post):
+            return True
     if "signature" not in request.headers:
         return False
-    fed = _fed(request)
     try:
         async with fed.client() as http:
             signer = await verify_request(fed, http, request, None)

@@ -18,13 +18,15 @@ from parley.domain.instance.service import get_instance_info, list_rules
 from parley.domain.moderation import appeals as appeal_service
 from parley.domain.moderation import queries
 from parley.domain.moderation import service as moderation
+from parley.domain.moderation.autoflag.holds import count_held
+from parley.domain.moderation.autoflag.labels import labels_for
 from parley.domain.moderation.models import ActionKind, Strike
 from parley.domain.moderation.permissions import Permission, require
 from parley.domain.posts.models import Post
 from parley.web import forms
 from parley.web.csrf import checked_form
 from parley.web.templating import render
-from parley.web.viewer import require_viewer, runtime_of
+from parley.web.viewer import require_viewer, runtime_of, suspended_viewer
 
 ACTIONS = {
     ActionKind.DISMISS: "Dismiss: no rule was broken",
@@ -53,6 +55,10 @@ async def queue(request: Request) -> Response:
             session, moderator=viewer.account, target_hours=info.report_response_hours
         )
         appeals = len(await queries.pending_appeals(session, moderator=viewer.account))
+        post_labels = await labels_for(
+            session, [i for it in found.items for i in it.report.post_ids]
+        )
+        held = await count_held(session)
     done = request.query_params.get("done")
     return await render(
         request,
@@ -61,6 +67,11 @@ async def queue(request: Request) -> Response:
             "queue": found,
             "age_label": age_label,
             "pending_appeals": appeals,
+            "held": held,
+            "labels_by_report": {
+                it.report.id: [x for i in it.report.post_ids for x in post_labels.get(i, [])]
+                for it in found.items
+            },
             "notice": f"Report {done} resolved." if done and done.isdigit() else None,
         },
     )
@@ -93,6 +104,7 @@ async def report_page(request: Request, error: DomainError | None = None) -> Res
             )
         )
         history = await queries.account_history(session, target)
+        post_labels = await labels_for(session, report.post_ids)
         rules = {r.id: r.text for r in await list_rules(session)}
     return await render(
         request,
@@ -106,6 +118,7 @@ async def report_page(request: Request, error: DomainError | None = None) -> Res
             "parents": parents,
             "recent": [p for p in recent if p.id not in report.post_ids],
             "history": history,
+            "post_labels": post_labels,
             "rules": rules,
             "actions": ACTIONS,
             "error": error,
@@ -177,8 +190,10 @@ async def decide(request: Request) -> Response:
 
 
 async def my_strikes(request: Request) -> Response:
-    """A member's strikes (with each reason) and the one appeal each allows."""
-    viewer = await require_viewer(request)
+    """A member's strikes (with each reason) and the one appeal each allows. The one page a
+    suspended member may open: they read the decision and appeal it, nothing else."""
+    restricted = await suspended_viewer(request)
+    viewer = restricted or await require_viewer(request)
     error: DomainError | None = None
     if request.method == "POST":
         form = await checked_form(request)
@@ -198,13 +213,14 @@ async def my_strikes(request: Request) -> Response:
     notice = "Your appeal was sent." if request.query_params.get("appealed") else None
     return await render(
         request,
-        "moderation/strikes.html",
+        "auth/appeal.html" if restricted else "moderation/strikes.html",
         {
             "strikes": strikes,
             "appeals": appeals,
             "actions": ACTIONS,
             "error": error,
             "notice": notice,
+            "restricted_account": viewer.account,
         },
         status_code=422 if error else 200,
     )

@@ -110,6 +110,8 @@ async def create(request: Request) -> Response:
         )
     finally:
         await form.close()
+    if post.held:  # not in any timeline: its own page tells the author why
+        return RedirectResponse(f"/@{viewer.account.acct()}/{post.id}", status_code=303)
     if reply_to is not None:
         return RedirectResponse(f"{values['next']}#post-{post.id}", status_code=303)
     return RedirectResponse(values["next"], status_code=303)
