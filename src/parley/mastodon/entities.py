@@ -6,6 +6,7 @@ milliseconds, as Mastodon writes them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -13,12 +14,14 @@ from typing import Any
 from parley.domain.accounts.models import Account, Role, User
 from parley.domain.instance.models import Rule
 from parley.domain.media.models import MediaAttachment, MediaState
+from parley.domain.moderation.models import Appeal, Strike
 from parley.domain.notifications.models import Marker, Notification, NotificationType
 from parley.domain.oauth.models import OAuthApplication
 from parley.domain.oauth.service import IssuedToken
 from parley.domain.posts.models import Post, PostEdit
 from parley.domain.posts.views import PollView, PostView
 from parley.domain.relationships.queries import Relationship
+from parley.domain.tags.history import TagDay
 from parley.domain.timelines.models import List
 
 Entity = dict[str, Any]
@@ -178,6 +181,7 @@ NOTIFICATION_TYPES = {
     NotificationType.FOLLOW_REQUEST: "follow_request",
     NotificationType.POLL_ENDED: "poll",
     NotificationType.POST_EDITED: "update",
+    NotificationType.MODERATION_WARNING: "moderation_warning",
 }
 
 
@@ -335,9 +339,20 @@ def tag_url(base_url: str, name: str) -> str:
     return f"{base_url}/tags/{name}"
 
 
-def tag(base_url: str, name: str) -> Entity:
-    # No usage history is kept yet; `history` is required, so it is empty.
-    return {"name": name, "url": tag_url(base_url, name), "history": []}
+def tag(base_url: str, name: str, history: Sequence[TagDay] = ()) -> Entity:
+    return {"name": name, "url": tag_url(base_url, name), "history": tag_history(history)}
+
+
+def tag_history(days: Sequence[TagDay]) -> list[Entity]:
+    """Mastodon's Tag `history`: newest day first, every number as a string."""
+    return [
+        {
+            "day": str(int(d.day.timestamp())),
+            "uses": str(d.uses),
+            "accounts": str(d.accounts),
+        }
+        for d in days
+    ]
 
 
 def notification(
@@ -345,6 +360,7 @@ def notification(
     n: Notification,
     from_account: Account,
     post: Entity | None,
+    moderation_warning: Entity | None = None,
 ) -> Entity:
     entity: Entity = {
         "id": str(n.id),
@@ -355,7 +371,45 @@ def notification(
     }
     if post is not None:
         entity["status"] = post
+    if moderation_warning is not None:
+        entity["moderation_warning"] = moderation_warning
     return entity
+
+
+# Mastodon's AccountWarning actions, for Parley's strike kinds.
+WARNING_ACTIONS = {
+    "warn": "none",
+    "freeze": "disable",
+    "mark_sensitive": "mark_statuses_as_sensitive",
+    "add_content_warning": "mark_statuses_as_sensitive",
+    "delete_post": "delete_statuses",
+    "limit": "silence",
+    "suspend": "suspend",
+}
+
+
+def account_warning(
+    base_url: str, strike: Strike, target: Account, appeal: Appeal | None
+) -> Entity:
+    """Mastodon's AccountWarning: the action, the moderators' text, the posts, the appeal."""
+    state = None
+    if appeal is not None:
+        state = (
+            "pending"
+            if appeal.decided_at is None
+            else "approved"
+            if appeal.approved
+            else "rejected"
+        )
+    return {
+        "id": str(strike.id),
+        "action": WARNING_ACTIONS.get(strike.kind, "none"),
+        "text": strike.reason,
+        "status_ids": [str(i) for i in strike.post_ids] or None,
+        "target_account": account(base_url, target),
+        "appeal": None if appeal is None else {"text": appeal.text, "state": state},
+        "created_at": iso(strike.created_at),
+    }
 
 
 def list_entity(lst: List) -> Entity:

@@ -15,7 +15,7 @@ from parley.runtime import Runtime
 SESSION_COOKIE = "parley_session"
 SUSPENDED_MESSAGE = (
     "Your account is suspended. You can read the moderators' decision and appeal it on the "
-    "appeal page (/auth/appeal); nothing else is available."
+    "appeal page (/settings/strikes); nothing else is available."
 )
 
 
@@ -55,7 +55,7 @@ async def current_viewer(request: Request) -> Viewer | None:
 
 
 async def suspended_viewer(request: Request) -> Viewer | None:
-    """The signed-in member whose account is suspended (see /auth/appeal), or None."""
+    """The signed-in member whose account is suspended (see /settings/strikes), or None."""
     await current_viewer(request)
     found: Viewer | None = getattr(request.state, "suspended_viewer", None)
     return found

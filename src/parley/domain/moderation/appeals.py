@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.db.base import utcnow
-from parley.domain.accounts.models import Account
+from parley.domain.accounts.models import Account, User
+from parley.domain.accounts.service import mail_user
 from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from parley.domain.moderation.audit import write_audit
 from parley.domain.moderation.models import ActionKind, Appeal, Strike
@@ -58,7 +59,8 @@ async def decide_appeal(
         await _lift(session, strike)
     target = await session.get(Account, strike.target_account_id)
     if target is not None:
-        await tell_member(session, target)
+        await tell_member(session, target, strike)
+        await _mail_decision(session, target, approve)
     await write_audit(
         session,
         actor=moderator,
@@ -70,6 +72,18 @@ async def decide_appeal(
         account_id=strike.target_account_id,
     )
     return appeal
+
+
+async def _mail_decision(session: AsyncSession, target: Account, approved: bool) -> None:
+    """A suspended member sees no notifications: the decision also goes by e-mail."""
+    user = await session.scalar(select(User).where(User.account_id == target.id))
+    if user is None:
+        return
+    outcome = "approved: the decision was lifted" if approved else "rejected"
+    await mail_user(
+        session, user, f"Your appeal was {'approved' if approved else 'rejected'}",
+        f"Your appeal was {outcome}. Details: Settings > Strikes.\n",
+    )  # fmt: skip
 
 
 async def _lift(session: AsyncSession, strike: Strike) -> None:

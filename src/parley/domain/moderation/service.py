@@ -220,7 +220,7 @@ async def take_action(
         )
         session.add(strike)
         await session.flush()
-        await tell_member(session, target)
+        await tell_member(session, target, strike)
     if report is not None:
         report.action_taken_at = utcnow()
         report.action_taken_by_id = moderator.id
@@ -285,13 +285,15 @@ async def _apply(
     return {}
 
 
-async def tell_member(session: AsyncSession, target: Account) -> None:
-    """A moderation_warning notification (Mastodon 4.3); the strike carries the reason.
-    Not through `notify`, which skips a member's own acts: no one else is the sender."""
+async def tell_member(session: AsyncSession, target: Account, strike: Strike) -> None:
+    """A moderation_warning notification (Mastodon 4.3) naming the strike, which carries the
+    reason (and later its appeal). Not through `notify`, which skips a member's own acts: no
+    one else is the sender."""
     if target.domain is None:
         await add_notification(
             session,
             recipient_id=target.id,
             from_account_id=target.id,
             type=NotificationType.MODERATION_WARNING,
+            strike_id=strike.id,
         )

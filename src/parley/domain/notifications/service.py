@@ -53,6 +53,7 @@ async def add_notification(
     from_account_id: int,
     type: str,
     post_id: int | None = None,
+    strike_id: int | None = None,
 ) -> Notification:
     """Write a notification row, unconditionally, and record it (streaming listens).
 
@@ -60,7 +61,11 @@ async def add_notification(
     few notifications about one's own things (a poll ended, a moderation warning) come here.
     """
     notification = Notification(
-        account_id=recipient_id, from_account_id=from_account_id, type=type, post_id=post_id
+        account_id=recipient_id,
+        from_account_id=from_account_id,
+        type=type,
+        post_id=post_id,
+        strike_id=strike_id,
     )
     session.add(notification)
     await session.flush()

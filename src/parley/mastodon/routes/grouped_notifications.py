@@ -49,6 +49,11 @@ def _grouped(rendered: list[entities.Entity]) -> entities.Entity:
                 "latest_page_notification_at": n["created_at"],
                 "sample_account_ids": [n["account"]["id"]],
                 "status_id": status["id"] if status is not None else None,
+                **(
+                    {"moderation_warning": n["moderation_warning"]}
+                    if "moderation_warning" in n
+                    else {}
+                ),
             }
         )
     return {

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from parley.domain.accounts.models import Account
+from parley.domain.moderation.queries import strikes_with_appeals
 from parley.domain.notifications import queries, service
 from parley.domain.notifications.models import Notification
 from parley.domain.posts.models import Post
@@ -37,6 +38,7 @@ async def render_notifications(
         if apply_filters
         else set()
     )
+    warnings = await _warnings(session, base, viewer_id, found)
     rendered = []
     for n in found:
         if n.post_id in hidden:
@@ -46,8 +48,21 @@ async def render_notifications(
             continue
         view = views.get(n.post_id) if n.post_id is not None else None
         status = entities.status(base, view, viewer_id=viewer_id) if view else None
-        rendered.append(entities.notification(base, n, actor, status))
+        warning = warnings.get(n.strike_id) if n.strike_id is not None else None
+        rendered.append(entities.notification(base, n, actor, status, warning))
     return rendered
+
+
+async def _warnings(
+    session: AsyncSession, base: str, viewer_id: int, found: list[Notification]
+) -> dict[int, entities.Entity]:
+    """The AccountWarning of each moderation_warning (the member's own strikes only)."""
+    if not any(n.strike_id is not None for n in found):
+        return {}
+    me = await session.get(Account, viewer_id)
+    assert me is not None  # the caller's own account
+    strikes, appeals = await strikes_with_appeals(session, viewer_id)
+    return {s.id: entities.account_warning(base, s, me, appeals.get(s.id)) for s in strikes}
 
 
 def type_filters(params: Params) -> tuple[list[str] | None, list[str] | None]:

@@ -27,7 +27,7 @@ from parley.web.templating import render
 from parley.web.viewer import SESSION_COOKIE, current_viewer, runtime_of, set_session_cookie
 
 PENDING_2FA_COOKIE = "parley_2fa"
-APPEAL_PAGE = "/auth/appeal"
+APPEAL_PAGE = "/settings/strikes"
 
 
 async def is_suspended(session: AsyncSession, user: User) -> bool:
