@@ -6,6 +6,7 @@ import asyncio
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -26,6 +27,7 @@ from parley.domain.media import service as media_service
 from parley.infra.storage import open_store
 from parley.ops.logs import configure_logging
 from parley.runtime import Runtime
+from parley.web.mirror import MirrorError, MirrorResult, build_mirror
 
 T = TypeVar("T")
 console = Console(stderr=True)
@@ -269,6 +271,40 @@ def prune_media(days: int) -> None:
 
     cached, unattached = _run(work)
     click.echo(f"Removed {cached} cached remote files and {unattached} unattached uploads.")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option(
+    "--base-url",
+    help="Address the mirror will be served from, for the links in its feeds "
+    "(default: this instance's address)",
+)
+def mirror(directory: Path, base_url: str | None) -> None:
+    """Render public profiles and parleys as a static site in DIRECTORY (incremental)."""
+    from rich.progress import Progress
+
+    if base_url is not None and not base_url.startswith(("https://", "http://")):
+        raise click.BadParameter("must start with https:// or http://", param_hint="--base-url")
+
+    async def work(runtime: Runtime) -> MirrorResult:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Rendering the mirror", total=None)
+            try:
+                return await build_mirror(
+                    runtime.db, runtime.settings, directory, base_url=base_url,
+                    on_plan=lambda total: progress.update(task, total=total),
+                    on_progress=lambda done: progress.advance(task, done),
+                )  # fmt: skip
+            except MirrorError as exc:
+                raise click.ClickException(str(exc)) from exc
+
+    result = _run(work)
+    click.echo(
+        f"Mirror in {directory}: {len(result.written)} file(s) written, "
+        f"{len(result.removed)} removed, {result.unchanged} unchanged "
+        f"({result.seconds:.1f} s)."
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover
