@@ -25,6 +25,7 @@ from parley.domain.instance import service as instance
 from parley.domain.media import remote as remote_media
 from parley.domain.media import service as media_service
 from parley.infra.storage import open_store
+from parley.operations import commands as operations
 from parley.ops.logs import configure_logging
 from parley.runtime import Runtime
 from parley.web.mirror import MirrorError, MirrorResult, build_mirror
@@ -306,6 +307,9 @@ def mirror(directory: Path, base_url: str | None) -> None:
         f"({result.seconds:.1f} s)."
     )
 
+
+main.add_command(operations.backup)
+main.add_command(operations.restore)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
