@@ -18,6 +18,7 @@ from parley.domain.pagination import MAX_LIMIT, PageRequest
 from parley.domain.relationships.queries import list_follow_requests
 from parley.web import filters
 from parley.web.csrf import csrf_token, set_csrf_cookie
+from parley.web.post_cards import PostCards
 from parley.web.viewer import Viewer, current_viewer, runtime_of
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -41,6 +42,9 @@ def build_environment() -> Environment:
         lstrip_blocks=True,
     )
     filters.register(env)
+    cards = PostCards()
+    env.globals["post_cards"] = cards
+    env.globals["post_card"] = cards.render
     return env
 
 

@@ -20,7 +20,13 @@ from sqlalchemy.orm import InstrumentedAttribute
 from parley.db.base import utcnow
 from parley.domain.accounts.models import Account
 from parley.domain.pagination import PageRequest
-from parley.domain.relationships.models import Block, Follow, FollowRequest, Mute
+from parley.domain.relationships.models import (
+    AccountDomainBlock,
+    Block,
+    Follow,
+    FollowRequest,
+    Mute,
+)
 
 # An account id as SQL: a column (Post.account_id, an alias's) or a plain value.
 AccountColumn = ColumnElement[int] | InstrumentedAttribute[int] | int
@@ -39,15 +45,20 @@ class Relationship:
     blocked_by: bool = False
     muting: bool = False
     muting_notifications: bool = False
+    domain_blocking: bool = False
     requested: bool = False
     requested_by: bool = False
     endorsed: bool = False
     note: str = ""
 
 
-def mute_is_active(now: datetime | None = None) -> ColumnElement[bool]:
+# A moment as SQL: a value, or a bound parameter in statements built once (timelines).
+Moment = datetime | ColumnElement[datetime]
+
+
+def mute_is_active(now: Moment | None = None) -> ColumnElement[bool]:
     """SQL condition: the Mute row has not expired."""
-    return or_(Mute.expires_at.is_(None), Mute.expires_at > (now or utcnow()))
+    return or_(Mute.expires_at.is_(None), Mute.expires_at > (utcnow() if now is None else now))
 
 
 def active_mute_condition(
@@ -63,13 +74,16 @@ def active_mute_condition(
     return exists(select(Mute.id).where(*conditions))
 
 
-def excluded_account_ids(viewer_id: int, *, notifications: bool = False) -> Select[tuple[int]]:
-    """Ids of accounts the viewer must not hear from: blocked either way or actively muted.
+def excluded_account_ids(
+    viewer_id: AccountColumn, *, notifications: bool = False, now: Moment | None = None
+) -> Select[tuple[int]]:
+    """Ids of accounts the viewer must not hear from: blocked either way, actively muted, or
+    on a server the viewer hid (a user-level domain block).
 
     An uncorrelated subquery, meant for `column.not_in(...)`: both engines evaluate it once per
-    statement rather than once per row.
+    statement rather than once per row. `viewer_id` and `now` may be bound parameters.
     """
-    mutes = select(Mute.target_id).where(Mute.account_id == viewer_id, mute_is_active())
+    mutes = select(Mute.target_id).where(Mute.account_id == viewer_id, mute_is_active(now))
     if notifications:
         mutes = mutes.where(Mute.hide_notifications.is_(True))
     return select(
@@ -77,8 +91,18 @@ def excluded_account_ids(viewer_id: int, *, notifications: bool = False) -> Sele
             select(Block.target_id).where(Block.account_id == viewer_id),
             select(Block.account_id).where(Block.target_id == viewer_id),
             mutes,
+            domain_blocked_account_ids(viewer_id),
         ).subquery()
     )
+
+
+def _blocked_domains(viewer_id: AccountColumn) -> Select[str]:
+    return select(AccountDomainBlock.domain).where(AccountDomainBlock.account_id == viewer_id)
+
+
+def domain_blocked_account_ids(viewer_id: AccountColumn) -> Select[int]:
+    """Ids of the accounts on servers the viewer hid (uses ix_accounts_domain)."""
+    return select(Account.id).where(Account.domain.in_(_blocked_domains(viewer_id)))
 
 
 def blocked_either_way(a: int, b: AccountColumn) -> ColumnElement[bool]:
@@ -148,6 +172,14 @@ async def get_relationships(
             )
         ).all()
     )
+    # Accounts of servers the viewer hid (a user-level domain block).
+    domain_blocked = set(
+        await session.scalars(
+            select(Account.id).where(
+                Account.id.in_(ids), Account.domain.in_(_blocked_domains(viewer_id))
+            )
+        )
+    )
     outgoing = {row.target_id: row for row in follows if row.account_id == viewer_id}
     incoming = {row.account_id for row in follows if row.target_id == viewer_id}
     asked = {row.target_id: row for row in requests if row.account_id == viewer_id}
@@ -168,6 +200,7 @@ async def get_relationships(
                 blocked_by=target_id in blocked_by,
                 muting=target_id in mutes,
                 muting_notifications=bool(mutes.get(target_id, False)),
+                domain_blocking=target_id in domain_blocked,
                 requested=target_id in asked,
                 requested_by=target_id in asked_by,
             )

@@ -19,34 +19,68 @@ profile ix_posts_account_id_id; local ix_posts_local_public (local, visibility, 
 ix_post_tags_tag_id_post_id. The block/mute filter's subqueries are uncorrelated, so each is
 evaluated once per statement, not once per row. tests/unit/timelines/test_query_plans.py
 checks the SQLite plans.
+
+The home timeline, read on every visit, is built once per page shape with the viewer, the
+clock and the cursor as bound parameters (`_home_statement`): building this statement took
+longer than running it, and a statement built once keeps its SQLAlchemy cache key too.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
+
+from parley.db.base import UTCDateTime, utcnow
 
 from parley.domain.accounts.models import Account
 from parley.domain.accounts.queries import get_account
 from parley.domain.interactions.models import Bookmark, Upvote
 from parley.domain.pagination import PageRequest
 from parley.domain.posts.models import Post, PostTag, Tag, Visibility
-from parley.domain.posts.visibility import visible_to
+from parley.domain.posts.visibility import ViewerId, visible_to
 from parley.domain.relationships.models import Follow
-from parley.domain.relationships.queries import excluded_account_ids
+from parley.domain.relationships.queries import Moment, excluded_account_ids
 from parley.domain.timelines.lists import get_list
 from parley.domain.timelines.models import FeedEntry, List, ListMember, ReplyPolicy
 
 
-def shown_to(viewer_id: int | None, *, muted_ok: int | None = None) -> ColumnElement[bool]:
+# Bound parameters of the statements built once: the viewer, the clock, the page.
+VIEWER: BindParameter[int] = bindparam("viewer_id", type_=BigInteger())
+NOW: BindParameter[Any] = bindparam("now", type_=UTCDateTime())
+MAX_ID: BindParameter[int] = bindparam("max_id", type_=BigInteger())
+SINCE_ID: BindParameter[int] = bindparam("since_id", type_=BigInteger())
+MIN_ID: BindParameter[int] = bindparam("min_id", type_=BigInteger())
+LIMIT: BindParameter[int] = bindparam("limit", type_=Integer())
+
+
+def shown_to(
+    viewer_id: ViewerId | None, *, muted_ok: int | None = None, now: Moment | None = None
+) -> ColumnElement[bool]:
     """SQL condition on Post: visible to the viewer and not from anyone they block or mute.
 
     `muted_ok` is an author whose own posts stay shown even if muted (the profile asked for).
+    `viewer_id` and `now` (for mutes' expiry) may be bound parameters (see VIEWER, NOW).
     """
     if viewer_id is None:
         return visible_to(None)
-    excluded = excluded_account_ids(viewer_id)
+    excluded = excluded_account_ids(viewer_id, now=now)
     original = aliased(Post)
     author_ok: ColumnElement[bool] = Post.account_id.not_in(excluded)
     if muted_ok is not None:
@@ -87,7 +121,7 @@ def not_limited(viewer_id: int | None) -> ColumnElement[bool]:
     )
 
 
-def _echo_shown(viewer_id: int) -> ColumnElement[bool]:
+def _echo_shown(viewer_id: ViewerId) -> ColumnElement[bool]:
     """Not an echo by an account whose echoes the viewer hid (Follow.show_echoes false)."""
     return or_(
         Post.echo_of_id.is_(None),
@@ -129,24 +163,64 @@ async def _saved(
     return page.newest_first([(cursor, post) for cursor, post in rows])
 
 
-async def home_timeline(session: AsyncSession, viewer_id: int, page: PageRequest) -> list[Post]:
-    """The viewer's home: what was fanned out to them, less members of their exclusive lists."""
+# Which cursors a page request carries: (max_id, since_id, min_id) given or not.
+PageShape = tuple[bool, bool, bool]
+
+
+def _shape(page: PageRequest) -> PageShape:
+    return (page.max_id is not None, page.since_id is not None, page.min_id is not None)
+
+
+def _bound_page(
+    stmt: Select[Post], shape: PageShape, key: InstrumentedAttribute[int]
+) -> Select[Post]:
+    """`PageRequest.apply` with the cursor and limit as bound parameters (see _page_values)."""
+    max_id, since_id, min_id = shape
+    if max_id:
+        stmt = stmt.where(key < MAX_ID)
+    if since_id:
+        stmt = stmt.where(key > SINCE_ID)
+    if min_id:
+        return stmt.where(key > MIN_ID).order_by(key.asc()).limit(LIMIT)
+    return stmt.order_by(key.desc()).limit(LIMIT)
+
+
+def _page_values(page: PageRequest, viewer_id: int) -> dict[str, Any]:
+    return {
+        "viewer_id": viewer_id,
+        "now": utcnow(),
+        "max_id": page.max_id,
+        "since_id": page.since_id,
+        "min_id": page.min_id,
+        "limit": page.limit,
+    }
+
+
+@cache
+def _home_statement(shape: PageShape) -> Select[Post]:
     exclusive_members = (
         select(ListMember.account_id)
         .join(List, List.id == ListMember.list_id)
-        .where(List.account_id == viewer_id, List.exclusive.is_(True))
+        .where(List.account_id == VIEWER, List.exclusive.is_(True))
     )
     stmt = (
         select(Post)
         .join(FeedEntry, FeedEntry.post_id == Post.id)
         .where(
-            FeedEntry.account_id == viewer_id,
+            FeedEntry.account_id == VIEWER,
             FeedEntry.author_id.not_in(exclusive_members),
-            shown_to(viewer_id),
-            _echo_shown(viewer_id),
+            shown_to(VIEWER, now=NOW),
+            _echo_shown(VIEWER),
         )
     )
-    return await _posts(session, stmt, page, FeedEntry.post_id)
+    return _bound_page(stmt, shape, FeedEntry.post_id)
+
+
+async def home_timeline(session: AsyncSession, viewer_id: int, page: PageRequest) -> list[Post]:
+    """The viewer's home: what was fanned out to them, less members of their exclusive lists."""
+    stmt = _home_statement(_shape(page))
+    rows = await session.scalars(stmt, _page_values(page, viewer_id))
+    return page.newest_first(list(rows.all()))
 
 
 async def local_timeline(
