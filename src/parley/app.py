@@ -25,6 +25,7 @@ from parley.db.engine import Database
 from parley.domain.context import DomainContext
 from parley.domain.events import JOB_PREFIX
 from parley.domain.media.jobs import media_handlers
+from parley.domain.portability.jobs import portability_handlers
 from parley.edge.stack import build_guard, edge_middleware
 from parley.infra.pubsub import build_broker
 from parley.jobs.handlers import build_handlers
@@ -67,7 +68,11 @@ def assemble(settings: Settings) -> tuple[Runtime, Federation]:
             "federation": outbox.build_listeners(federation),
             "streaming": build_stream_listeners(runtime, notification_events=True),
         },
-        extra={**federation_jobs, **media_handlers(settings, db)},
+        extra={
+            **federation_jobs,
+            **media_handlers(settings, db),
+            **portability_handlers(db, runtime.ctx),
+        },
     )
     return runtime, federation
 

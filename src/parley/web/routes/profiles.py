@@ -11,6 +11,7 @@ from parley.domain.accounts.models import Account
 from parley.domain.accounts.queries import find_account_by_acct
 from parley.domain.errors import NotFound
 from parley.domain.interactions.queries import list_pinned
+from parley.domain.portability.queries import find_moved_to
 from parley.domain.posts.views import hydrate
 from parley.domain.relationships import queries as relationships
 from parley.domain.relationships.queries import Relationship
@@ -65,8 +66,10 @@ async def profile(request: Request) -> Response:
         if tab == "" and page.max_id is None:
             pinned = await list_pinned(session, viewer_id=viewer_id, account_id=account.id)
         views = await hydrate(session, viewer_id, [*pinned, *posts])
+        moved_to = await find_moved_to(session, account)
     context = {
         "account": account,
+        "moved_to": moved_to,
         "relationship": relationship,
         "tab": tab,
         "tabs": TABS,
