@@ -298,3 +298,23 @@ async def test_moderator_actions_on_reported_posts_are_labels(
     assert [(x.label, x.source, x.account_id, x.note) for x in found] == [
         ("mod:mark_sensitive", "moderator", mod.id, "Graphic")
     ]
+
+
+async def test_an_appeal_decision_is_a_label_on_the_posts_of_the_strike(
+    runtime: Runtime, members: Members
+) -> None:
+    from tests.unit.moderation.factories import appeal, decide
+
+    alice = await member(members, "alice")
+    mod = await staff(members, "mod")
+    other = await staff(members, "othermod")
+    post = await write(runtime, alice, "I will kill you")
+    async with runtime.db.transaction() as session:
+        await decisions.reject_held_post(session, moderator=mod, post_id=post.id, reason="Threat")
+    async with runtime.db.reader() as session:
+        strike = await session.scalar(select(Strike))
+    assert strike is not None
+    filed = await appeal(runtime, alice, strike.id, "It was a quote from a film")
+    await decide(runtime, other, filed.id, True)
+    labels = await labels_of(runtime, post.id)
+    assert labels[-1] == "mod:appeal_upheld"

@@ -11,6 +11,7 @@ from parley.domain.accounts.models import Account, User
 from parley.domain.accounts.service import mail_user
 from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from parley.domain.moderation.audit import write_audit
+from parley.domain.moderation.autoflag.labels import label_moderator_action
 from parley.domain.moderation.models import ActionKind, Appeal, Strike
 from parley.domain.moderation.permissions import Permission, require
 from parley.domain.moderation.service import tell_member
@@ -57,6 +58,11 @@ async def decide_appeal(
     appeal.decision_note = note.strip()[:MAX_APPEAL]
     if approve:
         await _lift(session, strike)
+    await label_moderator_action(
+        session, post_ids=strike.post_ids, moderator_id=moderator.id,
+        action="appeal_upheld" if approve else "appeal_rejected", reason=appeal.decision_note,
+        details={"strike_id": strike.id},
+    )  # fmt: skip
     target = await session.get(Account, strike.target_account_id)
     if target is not None:
         await tell_member(session, target, strike)
