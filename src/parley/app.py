@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from parley.activitypub import outbox
+from parley.activitypub.archive import ArchiveCodec
 from parley.activitypub.federation import Federation
 from parley.activitypub.jobs import build_federation_handlers
 from parley.activitypub.lookup import resolve_account_for_search
@@ -55,6 +56,7 @@ def assemble(settings: Settings) -> tuple[Runtime, Federation]:
         ctx,
         resolve_remote_account=partial(resolve_account_for_search, federation),
         refresh_remote_account=partial(refresh_account, federation),
+        archive_codec=ArchiveCodec(base_url=settings.base_url),
     )
     federation_jobs = {
         kind: handler

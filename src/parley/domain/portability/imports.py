@@ -44,7 +44,7 @@ MAX_PENDING = 5
 MAX_FAILURES_KEPT = 200
 
 
-async def _check_pending(session: AsyncSession, account_id: int) -> None:
+async def check_pending(session: AsyncSession, account_id: int) -> None:
     pending = await session.scalar(
         select(func.count())
         .select_from(AccountImport)
@@ -61,7 +61,7 @@ async def start_csv_import(
     if mode not in ImportMode.ALL:
         raise Invalid("mode", "Choose merge or overwrite")
     rows = parse_import(kind, data)
-    await _check_pending(session, account.id)
+    await check_pending(session, account.id)
     task = AccountImport(
         account_id=account.id,
         kind=kind,

@@ -1,5 +1,5 @@
 """The portability jobs, registered by the composition root (which gives the context that
-can resolve remote accounts)."""
+can resolve remote accounts and read archives)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,20 @@ from typing import Any
 
 from parley.db.engine import Database
 from parley.domain.context import DomainContext
-from parley.domain.portability import imports
+from parley.domain.portability import archive, imports
+from parley.domain.portability.models import AccountImport
+from parley.infra.storage import open_store
 from parley.jobs.worker import Handler
 
 
 def portability_handlers(db: Database, ctx: DomainContext) -> dict[str, Handler]:
     async def run(payload: dict[str, Any]) -> None:
-        await imports.run_import(db, ctx, int(payload["import_id"]))
+        import_id = int(payload["import_id"])
+        async with db.reader() as session:
+            task = await session.get(AccountImport, import_id)
+        if task is not None and task.kind == archive.POSTS_KIND:
+            await archive.run_archive_import(db, ctx, open_store(ctx.settings), import_id)
+        else:
+            await imports.run_import(db, ctx, import_id)
 
     return {imports.IMPORT_JOB: run}

@@ -10,10 +10,11 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from parley.domain.errors import DomainError, Invalid, NotFound
-from parley.domain.portability import imports, migration
+from parley.domain.portability import archive, imports, migration
 from parley.domain.portability.csv_formats import FILE_NAMES, MAX_BYTES, Kind
 from parley.domain.portability.export import export_csv
 from parley.domain.portability.queries import find_moved_to
+from parley.infra.storage import open_store
 from parley.web import forms
 from parley.web.csrf import CsrfError, checked_form
 from parley.web.templating import render
@@ -55,6 +56,44 @@ async def export_file(request: Request) -> Response:
             "Cache-Control": "private, no-store",
         },
     )
+
+
+async def export_archive(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    runtime = runtime_of(request)
+    chunks = archive.stream_archive(
+        runtime.db, runtime.ctx, open_store(runtime.settings), account_id=viewer.account.id
+    )
+    return StreamingResponse(
+        chunks,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="archive-{viewer.account.username}.zip"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+async def import_archive(request: Request) -> Response:
+    viewer = await require_viewer(request)
+    runtime = runtime_of(request)
+    form = await _checked_upload_form(request)
+    try:
+        data, name = await _upload(form, "archive", archive.MAX_ARCHIVE_BYTES)
+        async with runtime.db.transaction() as session:
+            await archive.start_archive_import(
+                session,
+                runtime.ctx,
+                open_store(runtime.settings),
+                account=viewer.account,
+                data=data,
+                file_name=name,
+            )
+    except DomainError as exc:
+        return await _import_page(request, viewer, error=exc, form=form)
+    finally:
+        await form.close()
+    return RedirectResponse("/settings/import?started=1", status_code=303)
 
 
 async def _checked_upload_form(request: Request) -> FormData:
@@ -198,7 +237,9 @@ async def move(request: Request) -> Response:
 
 routes = [
     Route("/settings/export", export_page),
+    Route("/settings/export/archive.zip", export_archive),
     Route("/settings/export/{kind}.csv", export_file),
+    Route("/settings/import/archive", import_archive, methods=["POST"]),
     Route("/settings/import", import_page, methods=["GET", "POST"]),
     Route("/settings/migration", migration_page),
     Route("/settings/migration/aliases", add_alias, methods=["POST"]),
