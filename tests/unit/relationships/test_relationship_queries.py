@@ -38,7 +38,7 @@ async def test_relationships_describe_every_side_in_the_order_asked(world: World
     assert found[locked.id] == queries.Relationship(id=locked.id, requested=True)
 
 
-async def test_relationships_take_four_queries_whatever_the_number_of_accounts(
+async def test_relationships_take_five_queries_whatever_the_number_of_accounts(
     world: World,
 ) -> None:
     me = await world.account("me")
@@ -55,7 +55,7 @@ async def test_relationships_take_four_queries_whatever_the_number_of_accounts(
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(result) == 6
-    assert len(statements) == 4
+    assert len(statements) == 5  # follows, requests, blocks, mutes, domain blocks
     assert await world.read(queries.get_relationships, me.id, []) == []
 
 

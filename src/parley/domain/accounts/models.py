@@ -26,6 +26,8 @@ class Account(IdMixin, Base):
         ),
         Index("uq_accounts_remote_username", "username_lower", "domain", unique=True),
         Index("ix_accounts_uri", "uri", unique=True),
+        # A server's accounts: domain blocks (instance and member) look them up on every read.
+        Index("ix_accounts_domain", "domain"),
     )
 
     username: Mapped[str] = mapped_column(String(64))

@@ -13,6 +13,7 @@ from parley.domain.errors import Forbidden, NotFound
 from parley.domain.posts.models import Poll, Post, PostEdit
 from parley.domain.posts.visibility import can_see, visible_to
 from parley.domain.relationships.models import Block, Mute
+from parley.domain.relationships.queries import domain_blocked_account_ids
 
 MAX_THREAD_POSTS = 4096  # a conversation bigger than this is shown in part
 MAX_OUTSIDE_ANCESTORS = 20
@@ -68,14 +69,15 @@ class Thread:
 
 
 async def hidden_authors(session: AsyncSession, viewer_id: int | None) -> set[int]:
-    """Accounts whose posts the viewer does not want around a conversation: blocked or muted."""
+    """Accounts whose posts the viewer does not want around a conversation: blocked, muted, or
+    on a server the viewer hid."""
     if viewer_id is None:
         return set()
     blocked = select(Block.target_id).where(Block.account_id == viewer_id)
     muted = select(Mute.target_id).where(
         Mute.account_id == viewer_id, or_(Mute.expires_at.is_(None), Mute.expires_at > utcnow())
     )
-    rows = await session.scalars(blocked.union(muted))
+    rows = await session.scalars(blocked.union(muted, domain_blocked_account_ids(viewer_id)))
     return set(rows)
 
 

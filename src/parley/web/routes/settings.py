@@ -13,6 +13,8 @@ from parley.domain.accounts import service as accounts
 from parley.domain.accounts.models import Account
 from parley.domain.accounts.queries import get_account, get_user_for_account
 from parley.domain.errors import DomainError, Invalid
+from parley.domain.pagination import PageRequest
+from parley.domain.relationships import domain_blocks
 from parley.web import forms, uploads
 from parley.web.csrf import checked_form
 from parley.web.templating import render
@@ -152,6 +154,38 @@ async def delete_account(request: Request) -> Response:
     )
 
 
+async def blocked_servers(request: Request) -> Response:
+    """The servers the member hid: list, add (`domain`), remove (`remove` = a domain)."""
+    viewer = await require_viewer(request)
+    runtime = runtime_of(request)
+    error: DomainError | None = None
+    if request.method == "POST":
+        form = await checked_form(request)
+        removed = forms.text(form, "remove")
+        change = domain_blocks.unblock_domain_for if removed else domain_blocks.block_domain_for
+        try:
+            async with runtime.db.transaction() as session:
+                await change(
+                    session,
+                    account=await get_account(session, viewer.account.id),
+                    domain=removed or forms.text(form, "domain"),
+                    local_domain=runtime.settings.domain,
+                )
+            return RedirectResponse("/settings/domain_blocks", status_code=303)
+        except DomainError as exc:
+            error = exc
+    async with runtime.db.reader() as session:
+        found = await domain_blocks.list_domain_blocks_of(
+            session, viewer.account.id, PageRequest(limit=domain_blocks.MAX_DOMAIN_BLOCKS)
+        )
+    return await render(
+        request,
+        "settings/domain_blocks.html",
+        {"domains": [domain for _cursor, domain in found], "error": error},
+        status_code=422 if error else 200,
+    )
+
+
 async def index(request: Request) -> Response:
     return RedirectResponse("/settings/profile", status_code=303)
 
@@ -162,4 +196,5 @@ routes = [
     Route("/settings/account", account),
     Route("/settings/password", change_password, methods=["POST"]),
     Route("/settings/delete", delete_account, methods=["GET", "POST"]),
+    Route("/settings/domain_blocks", blocked_servers, methods=["GET", "POST"]),
 ]

@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
     )
     with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.create_index("ix_accounts_domain", ["domain"], unique=False)
         batch_op.create_index(batch_op.f("ix_accounts_silenced_at"), ["silenced_at"], unique=False)
         batch_op.create_index("ix_accounts_uri", ["uri"], unique=True)
         batch_op.create_index(
@@ -1651,6 +1652,7 @@ def downgrade() -> None:
         )
         batch_op.drop_index("ix_accounts_uri")
         batch_op.drop_index(batch_op.f("ix_accounts_silenced_at"))
+        batch_op.drop_index("ix_accounts_domain")
 
     op.drop_table("accounts")
     # ### end Alembic commands ###
