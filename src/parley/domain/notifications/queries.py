@@ -8,21 +8,35 @@ one the recipient may still see. Newest first, paged by notification id.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from functools import cache
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.db.base import UTCDateTime, utcnow
 from parley.domain.accounts.models import Account
 from parley.domain.errors import NotFound
 from parley.domain.notifications.models import Marker, Notification
 from parley.domain.pagination import PageRequest
 from parley.domain.posts.models import Post
-from parley.domain.posts.visibility import visible_to
-from parley.domain.relationships.queries import excluded_account_ids
+from parley.domain.posts.visibility import ViewerId, visible_to
+from parley.domain.relationships.queries import Moment, excluded_account_ids
 
 UNREAD_CAP = 100
 
 
-def _listable(account_id: int) -> ColumnElement[bool]:
+def _listable(account_id: ViewerId, now: Moment | None = None) -> ColumnElement[bool]:
     actor_ok = exists(
         select(Account.id).where(
             Account.id == Notification.from_account_id, Account.suspended_at.is_(None)
@@ -34,7 +48,9 @@ def _listable(account_id: int) -> ColumnElement[bool]:
     )
     return and_(
         Notification.account_id == account_id,
-        Notification.from_account_id.not_in(excluded_account_ids(account_id, notifications=True)),
+        Notification.from_account_id.not_in(
+            excluded_account_ids(account_id, notifications=True, now=now)
+        ),
         actor_ok,
         post_ok,
     )
@@ -81,18 +97,30 @@ async def unread_count(session: AsyncSession, account_id: int, *, cap: int = UNR
     The cap bounds the work for someone who never reads (apps show "99+"); Mastodon's
     unread_count endpoint caps the same way.
     """
-    last_read = await session.scalar(
-        select(Marker.last_read_id).where(
-            Marker.account_id == account_id, Marker.timeline == "notifications"
-        )
+    values = {"account_id": account_id, "now": utcnow(), "cap": cap}
+    return int(await session.scalar(_unread_statement(), values) or 0)
+
+
+@cache
+def _unread_statement() -> Select[int]:
+    """Built once (every page's navigation counts unread notifications), with the account,
+    the clock and the cap as bound parameters; the marker is read in the same query."""
+    account_id = bindparam("account_id", type_=BigInteger())
+    last_read = (
+        select(Marker.last_read_id)
+        .where(Marker.account_id == account_id, Marker.timeline == "notifications")
+        .scalar_subquery()
     )
     unread = (
         select(Notification.id)
-        .where(_listable(account_id), Notification.id > (last_read or 0))
-        .limit(cap)
+        .where(
+            _listable(account_id, bindparam("now", type_=UTCDateTime())),
+            Notification.id > func.coalesce(last_read, 0),
+        )
+        .limit(bindparam("cap", type_=Integer()))
         .subquery()
     )
-    return int(await session.scalar(select(func.count()).select_from(unread)) or 0)
+    return select(func.count()).select_from(unread)
 
 
 async def get_markers(
