@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
@@ -20,6 +22,7 @@ from parley.web.csrf import CsrfError, checked_form
 from parley.web.templating import render
 from parley.web.viewer import Viewer, require_viewer, runtime_of
 
+StartImport = Callable[[AsyncSession, Viewer, FormData, bytes, str], Awaitable[object]]
 KIND_LABELS = {
     Kind.FOLLOWING: "Follows",
     Kind.BLOCKING: "Blocks",
@@ -48,11 +51,16 @@ async def export_file(request: Request) -> Response:
         kind=kind,
         local_domain=runtime.settings.domain,
     )
+    return _download(chunks, "text/csv; charset=utf-8", FILE_NAMES[kind])
+
+
+def _download(chunks: AsyncIterator[Any], media_type: str, file_name: str) -> Response:
+    """A streamed file for the signed-in member only: never kept by a cache."""
     return StreamingResponse(
         chunks,
-        media_type="text/csv; charset=utf-8",
+        media_type=media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{FILE_NAMES[kind]}"',
+            "Content-Disposition": f'attachment; filename="{file_name}"',
             "Cache-Control": "private, no-store",
         },
     )
@@ -64,36 +72,40 @@ async def export_archive(request: Request) -> Response:
     chunks = archive.stream_archive(
         runtime.db, runtime.ctx, open_store(runtime.settings), account_id=viewer.account.id
     )
-    return StreamingResponse(
-        chunks,
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="archive-{viewer.account.username}.zip"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return _download(chunks, "application/zip", f"archive-{viewer.account.username}.zip")
 
 
-async def import_archive(request: Request) -> Response:
+async def _start_import(request: Request, field: str, limit: int, start: StartImport) -> Response:
+    """Read the uploaded file and hand it to `start`; the page again with any error."""
     viewer = await require_viewer(request)
-    runtime = runtime_of(request)
     form = await _checked_upload_form(request)
     try:
-        data, name = await _upload(form, "archive", archive.MAX_ARCHIVE_BYTES)
-        async with runtime.db.transaction() as session:
-            await archive.start_archive_import(
-                session,
-                runtime.ctx,
-                open_store(runtime.settings),
-                account=viewer.account,
-                data=data,
-                file_name=name,
-            )
+        data, name = await _upload(form, field, limit)
+        async with runtime_of(request).db.transaction() as session:
+            await start(session, viewer, form, data, name)
     except DomainError as exc:
         return await _import_page(request, viewer, error=exc, form=form)
     finally:
         await form.close()
     return RedirectResponse("/settings/import?started=1", status_code=303)
+
+
+async def import_archive(request: Request) -> Response:
+    runtime = runtime_of(request)
+
+    async def start(
+        session: AsyncSession, viewer: Viewer, _form: FormData, data: bytes, name: str
+    ) -> None:
+        await archive.start_archive_import(
+            session,
+            runtime.ctx,
+            open_store(runtime.settings),
+            account=viewer.account,
+            data=data,
+            file_name=name,
+        )
+
+    return await _start_import(request, "archive", archive.MAX_ARCHIVE_BYTES, start)
 
 
 async def _checked_upload_form(request: Request) -> FormData:
@@ -136,26 +148,22 @@ async def _import_page(
 
 
 async def import_page(request: Request) -> Response:
-    viewer = await require_viewer(request)
     if request.method == "GET":
-        return await _import_page(request, viewer)
-    form = await _checked_upload_form(request)
-    try:
-        data, name = await _upload(form, "file", MAX_BYTES)
-        async with runtime_of(request).db.transaction() as session:
-            await imports.start_csv_import(
-                session,
-                account=viewer.account,
-                kind=forms.text(form, "type"),
-                mode=forms.text(form, "mode") or "merge",
-                data=data,
-                file_name=name,
-            )
-    except DomainError as exc:
-        return await _import_page(request, viewer, error=exc, form=form)
-    finally:
-        await form.close()
-    return RedirectResponse("/settings/import?started=1", status_code=303)
+        return await _import_page(request, await require_viewer(request))
+
+    async def start(
+        session: AsyncSession, viewer: Viewer, form: FormData, data: bytes, name: str
+    ) -> None:
+        await imports.start_csv_import(
+            session,
+            account=viewer.account,
+            kind=forms.text(form, "type"),
+            mode=forms.text(form, "mode") or "merge",
+            data=data,
+            file_name=name,
+        )
+
+    return await _start_import(request, "file", MAX_BYTES, start)
 
 
 async def _migration_page(
