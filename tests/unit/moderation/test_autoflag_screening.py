@@ -318,3 +318,13 @@ async def test_an_appeal_decision_is_a_label_on_the_posts_of_the_strike(
     await decide(runtime, other, filed.id, True)
     labels = await labels_of(runtime, post.id)
     assert labels[-1] == "mod:appeal_upheld"
+
+
+async def test_a_held_post_cannot_be_echoed_even_by_its_author(
+    runtime: Runtime, members: Members
+) -> None:
+    alice = await member(members, "alice")
+    post = await write(runtime, alice, "I will kill you")
+    async with runtime.db.transaction() as session:
+        with pytest.raises(Forbidden):
+            await posts.echo_post(session, runtime.ctx, actor=alice, post_id=post.id)

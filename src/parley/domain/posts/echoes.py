@@ -47,6 +47,8 @@ async def echo_post(
     original = await find_original(session, post_id)
     if original is None or not await can_see(session, actor.id, original):
         raise NotFound(NOT_FOUND)
+    if original.held:  # only its author sees it: an echo would announce it to others
+        raise Forbidden("This post is held for review and cannot be echoed until approved")
     if visibility not in ECHO_VISIBILITIES:
         raise Invalid("visibility", "An echo is public, unlisted or for followers only")
     if original.visibility == Visibility.FOLLOWERS and original.account_id == actor.id:
