@@ -3,11 +3,17 @@
 Mastodon API responses carry X-RateLimit-Limit/Remaining/Reset for the caller's main limit
 (per token, or per address without one); a refused request gets 429 in its door's convention:
 `{"error": "Too many requests"}` on the API and federation, a short page on the web.
+
+Anonymous requests from one address are also capped in how many may be in flight at once
+(PARLEY_ANONYMOUS_CONCURRENCY_PER_IP): one address flooding an expensive page then holds a
+few workers' worth of the server, and the rest of its requests are refused at once, cheaply.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections import Counter
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from parley.edge.doors import Door, counts_for, door_of, is_unlimited
 from parley.edge.guard import Guard
 from parley.edge.pages import rate_headers, too_many
-from parley.infra.ratelimit import Verdict
+from parley.infra.ratelimit import Limit, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +30,7 @@ class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, guard: Guard) -> None:
         self.app = app
         self.guard = guard
+        self.in_flight: Counter[str] = Counter()  # anonymous requests running, per address
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         guard = self.guard
@@ -45,12 +52,34 @@ class RateLimitMiddleware:
         if refused:
             worst = max(refused, key=lambda v: v.reset_at)
             guard.metrics.rate_limited(door.value, worst.limit.name)
-            log.info(
+            log.debug(
                 "rate limited",
                 extra={"limit": worst.limit.name, "door": door.value, "client": caller.ip_key},
             )
             await too_many(door, worst)(scope, receive, send)
             return
+        cap = guard.settings.anonymous_concurrency_per_ip
+        if cap and member is None and door is not Door.FEDERATION:
+            key = caller.ip_key
+            if self.in_flight[key] >= cap:
+                guard.metrics.rate_limited(door.value, "anonymous_concurrency")
+                busy = Verdict(False, Limit("anonymous_concurrency", cap, 1), 0, time.time() + 1)
+                await too_many(door, busy)(scope, receive, send)
+                return
+            self.in_flight[key] += 1
+            try:
+                await self._forward(door, verdicts, scope, receive, send)
+            finally:
+                self.in_flight[key] -= 1
+                if self.in_flight[key] <= 0:
+                    del self.in_flight[key]
+            return
+        await self._forward(door, verdicts, scope, receive, send)
+
+    async def _forward(
+        self, door: Door, verdicts: list[Verdict], scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        limiter = self.guard.limiter
         if door is not Door.API:
             await self.app(scope, receive, send)
             return

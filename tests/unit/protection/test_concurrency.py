@@ -1,0 +1,64 @@
+"""One address may have only so many anonymous requests in flight; the rest get 429 at once."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from parley.config import Settings
+from parley.edge.attack import AttackState
+from parley.edge.guard import Guard
+from parley.edge.members import MemberCache
+from parley.edge.ratelimit import RateLimitMiddleware
+from parley.infra.ratelimit import RateLimiter
+from parley.ops.metrics import Metrics
+
+
+def build(settings: Settings, app: Any) -> RateLimitMiddleware:
+    guard = Guard(
+        settings=settings,
+        limiter=RateLimiter.from_settings(settings),
+        members=MemberCache(None),  # type: ignore[arg-type] (anonymous requests only)
+        attack=AttackState(settings, None),  # type: ignore[arg-type]
+        metrics=Metrics(),
+    )
+    return RateLimitMiddleware(app, guard)
+
+
+async def test_anonymous_requests_in_flight_are_capped_per_address() -> None:
+    release = asyncio.Event()
+    arrived: asyncio.Queue[None] = asyncio.Queue()
+
+    async def slow_page(scope: Any, receive: Any, send: Any) -> None:
+        arrived.put_nowait(None)
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"page"})
+
+    edge = build(Settings(anonymous_concurrency_per_ip=2), slow_page)
+
+    def client(ip: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=edge, client=(ip, 1))
+        return httpx.AsyncClient(transport=transport, base_url="http://parley.test")
+
+    flood, other = client("203.0.113.9"), client("203.0.113.10")
+    running = [asyncio.create_task(flood.get("/local")) for _ in range(2)]
+    for _ in range(2):
+        await asyncio.wait_for(arrived.get(), 5)
+    refused = await flood.get("/local")
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "1"
+    api = await flood.get("/api/v1/timelines/public")
+    assert api.status_code == 429
+    assert api.json() == {"error": "Too many requests"}
+    # Another address is not affected, and the slots free up when the pages are done.
+    third = asyncio.create_task(other.get("/local"))
+    await asyncio.wait_for(arrived.get(), 5)
+    release.set()
+    assert [r.status_code for r in await asyncio.gather(*running, third)] == [200, 200, 200]
+    assert (await flood.get("/local")).status_code == 200
+    assert edge.in_flight == {}
+    for c in (flood, other):
+        await c.aclose()
