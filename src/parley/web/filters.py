@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from jinja2 import Environment
 
@@ -56,7 +57,18 @@ def compact_count(value: int) -> str:
     return f"{value / 1_000_000:.1f}M".replace(".0M", "M")
 
 
+def media_hidden(viewer: Any, post: Any) -> bool:
+    """Whether a post's media start hidden behind "show" for this viewer: their preference
+    (Mastodon's reading:expand:media) says show_all, hide_all, or by default only sensitive
+    posts' media. Strangers get the default."""
+    preference = viewer.user.media_display if viewer is not None else "default"
+    if preference == "show_all":
+        return False
+    return preference == "hide_all" or bool(post.sensitive)
+
+
 def register(env: Environment) -> None:
+    env.globals["media_hidden"] = media_hidden
     env.filters["reltime"] = relative_time
     env.filters["iso"] = iso
     env.filters["longdate"] = long_date

@@ -178,6 +178,7 @@ def _key(view: PostView, variables: dict[str, Any], has_query: bool) -> Hashable
         _freeze(view),
         viewer is not None,
         own,
+        viewer.user.media_display if viewer is not None else None,  # media_hidden() reads it
         has_query,
         variables.get("layout"),
         variables.get("depth"),

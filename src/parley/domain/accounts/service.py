@@ -373,6 +373,28 @@ async def set_media_preferences(
     return user
 
 
+MEDIA_DISPLAY = ("default", "show_all", "hide_all")  # Mastodon's reading:expand:media
+
+
+async def set_reading_preferences(
+    session: AsyncSession,
+    *,
+    user: User,
+    media_display: str | None = None,
+    default_sensitive: bool | None = None,
+) -> User:
+    """How media show (default: sensitive ones hidden; show_all; hide_all) and whether new
+    posts' media are marked sensitive by default; None leaves a setting as it is."""
+    if media_display is not None:
+        if media_display not in MEDIA_DISPLAY:
+            raise Invalid("media_display", f"Choose one of {', '.join(MEDIA_DISPLAY)}")
+        user.media_display = media_display
+    if default_sensitive is not None:
+        user.default_sensitive = default_sensitive
+    await session.flush()
+    return user
+
+
 async def set_role(session: AsyncSession, *, user: User, role: str) -> User:
     if role not in Role.ALL:
         raise Invalid("role", f"Role must be one of {', '.join(Role.ALL)}")

@@ -118,6 +118,13 @@ async def update_credentials(request: Request) -> Response:
             bot=params.boolean("bot"),
             discoverable=params.boolean("discoverable"),
         )
+        source = params.sub("source")
+        if source is not None and source.has("sensitive"):
+            await accounts.set_reading_preferences(
+                session,
+                user=await account_queries.get_user_for_account(session, member.id),
+                default_sensitive=bool(source.boolean("sensitive")),
+            )
         for slot, data in (await _profile_images(request)).items():
             await accounts.set_profile_image(
                 session,
@@ -192,7 +199,7 @@ async def preferences(request: Request) -> Response:
             "posting:default:sensitive": user.default_sensitive,
             "posting:default:language": user.default_language,
             "posting:default:quote_policy": "public",
-            "reading:expand:media": "default",
+            "reading:expand:media": user.media_display,
             "reading:expand:spoilers": False,
             "reading:autoplay:gifs": False,
         }

@@ -69,7 +69,7 @@ async def create_status(request: Request) -> Response:
                 text=params.string("status") or "",
                 spoiler_text=params.string("spoiler_text") or "",
                 visibility=params.string("visibility") or None,
-                sensitive=bool(params.boolean("sensitive", False)),
+                sensitive=bool(params.boolean("sensitive", member.user.default_sensitive)),
                 language=params.string("language") or None,
                 in_reply_to_id=parse_id(reply_to) if reply_to else None,
                 quote_of_id=parse_id(quoted) if quoted else None,

@@ -186,6 +186,41 @@ async def blocked_servers(request: Request) -> Response:
     )
 
 
+async def preferences(request: Request) -> Response:
+    """Media display (show all / hide sensitive / hide all) and sensitive-by-default posting."""
+    viewer = await require_viewer(request)
+    runtime = runtime_of(request)
+    error: DomainError | None = None
+    values = {
+        "media_display": viewer.user.media_display,
+        "default_sensitive": viewer.user.default_sensitive,
+    }
+    if request.method == "POST":
+        form = await checked_form(request)
+        values = {
+            "media_display": forms.text(form, "media_display"),
+            "default_sensitive": forms.flag(form, "default_sensitive"),
+        }
+        try:
+            async with runtime.db.transaction() as session:
+                await accounts.set_reading_preferences(
+                    session,
+                    user=await get_user_for_account(session, viewer.account.id),
+                    media_display=str(values["media_display"]),
+                    default_sensitive=bool(values["default_sensitive"]),
+                )
+            return RedirectResponse("/settings/preferences?saved=1", status_code=303)
+        except DomainError as exc:
+            error = exc
+    return await render(
+        request,
+        "settings/preferences.html",
+        {"values": values, "error": error, "choices": accounts.MEDIA_DISPLAY,
+         "notice": "Preferences saved." if request.query_params.get("saved") else None},
+        status_code=422 if error else 200,
+    )  # fmt: skip
+
+
 async def index(request: Request) -> Response:
     return RedirectResponse("/settings/profile", status_code=303)
 
@@ -197,4 +232,5 @@ routes = [
     Route("/settings/password", change_password, methods=["POST"]),
     Route("/settings/delete", delete_account, methods=["GET", "POST"]),
     Route("/settings/domain_blocks", blocked_servers, methods=["GET", "POST"]),
+    Route("/settings/preferences", preferences, methods=["GET", "POST"]),
 ]
