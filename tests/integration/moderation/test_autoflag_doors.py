@@ -58,7 +58,8 @@ async def doors_showing(
     viewer_web: Browser,
     anonymous: httpx.AsyncClient,
 ) -> list[str]:
-    """Every door, for a follower of the author and for anyone: which show the post."""
+    """Every door, for a follower of the author and for anyone: which show the post. A page
+    shows it if it has the marker word, or (the tag pages, which name the tag anyway) its id."""
     shown = []
     pages = {
         "web post page": f"/@alice/{post_id}",
@@ -66,9 +67,11 @@ async def doors_showing(
         "web home": "/home",
         "web local": "/local",
         "web notifications": "/notifications",
+        "web tag": f"/tags/{marker}",
     }
     for door, path in pages.items():
-        if marker in (await viewer_web.get(path)).text:
+        found = str(post_id) if door == "web tag" else marker
+        if found in (await viewer_web.get(path)).text:
             shown.append(door)
     for door, path in {
         "api status": f"/api/v1/statuses/{post_id}",
@@ -76,6 +79,7 @@ async def doors_showing(
         "api local": "/api/v1/timelines/public?local=true",
         "api account statuses": f"/api/v1/accounts/{await _alice_id(api)}/statuses",
         "api notifications": "/api/v1/notifications",
+        "api tag": f"/api/v1/timelines/tag/{marker}",
     }.items():
         response = await api.client.get(path, headers=viewer.headers)
         if marker in response.text:
@@ -97,8 +101,8 @@ async def _alice_id(api: Api) -> str:
 
 
 ALL_DOORS = [
-    "web post page", "web profile", "web home", "web local", "web notifications",
-    "api status", "api home", "api local", "api account statuses", "api notifications",
+    "web post page", "web profile", "web home", "web local", "web notifications", "web tag",
+    "api status", "api home", "api local", "api account statuses", "api notifications", "api tag",
     "anonymous post page", "ap note", "ap outbox",
 ]  # fmt: skip
 
@@ -143,7 +147,7 @@ async def test_a_threat_posted_from_the_web_is_held_until_a_moderator_approves_i
 
     marker = f"zebra{secrets.token_hex(4)}"
     answer = await alice_web.post(
-        "/posts", {"text": f"@bob I will kill you {marker}", "visibility": "public",
+        "/posts", {"text": f"@bob I will kill you #{marker}", "visibility": "public",
                    "next": "/home"}, page="/home",
     )  # fmt: skip
     assert answer.status_code == 303
@@ -173,7 +177,7 @@ async def test_a_threat_posted_from_a_mastodon_app_is_visible_to_its_author_only
     marker = f"zebra{secrets.token_hex(4)}"
     status = await api.call(
         "POST", "/api/v1/statuses", alice, schema="Status",
-        json={"status": f"@bob someone should shoot the mayor {marker}"},
+        json={"status": f"@bob someone should shoot the mayor #{marker}"},
     )  # fmt: skip
     post_id = int(status["id"])
     mine = await api.call("GET", f"/api/v1/statuses/{post_id}", alice, schema="Status")
