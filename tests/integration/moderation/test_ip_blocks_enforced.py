@@ -4,6 +4,7 @@ endpoint, the admin web page and the Mastodon admin API (test clients come from 
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
@@ -153,3 +154,22 @@ async def test_the_admin_api_manages_ip_blocks(api: Api, staff: Staff) -> None:
     await api.call("GET", "/api/v1/admin/ip_blocks", mod, status=403)
     await api.call("DELETE", path, admin)
     await api.call("GET", path, admin, status=404)
+
+
+async def test_no_access_refuses_the_consent_page_sign_in(
+    browser_factory: Callable[[], Browser], api: Api, runtime: Runtime, members: Members
+) -> None:
+    await members.create("alice")
+    application = await api.app()
+    await _block_loopback(runtime, members, "no_access")
+    browser = browser_factory()
+    params = {"client_id": application.client_id, "redirect_uri": "urn:ietf:wg:oauth:2.0:oob",
+              "response_type": "code", "scope": "read"}  # fmt: skip
+    page = await browser.get("/oauth/authorize", params=params)
+    assert page.status_code == 200
+    form = {**params, "action": "sign_in", "login": "alice", "password": PASSWORD}
+    answer = await browser.post(
+        "/oauth/authorize", form, page=f"/oauth/authorize?{urlencode(params)}"
+    )
+    assert "network is blocked" in answer.text
+    assert "parley_session" not in answer.cookies

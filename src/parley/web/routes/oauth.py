@@ -17,10 +17,12 @@ from starlette.routing import Route
 from parley.domain.accounts import service as accounts
 from parley.domain.accounts import twofactor
 from parley.domain.errors import Forbidden, Invalid, Unauthenticated
+from parley.domain.moderation.ip_blocks import check_ip_access
 from parley.domain.oauth import service as oauth
 from parley.domain.oauth.errors import OAuthError
 from parley.domain.oauth.service import OOB, AuthorizationRequest
 from parley.web.csrf import checked_form
+from parley.web.routes.auth import client_ip
 from parley.web.templating import render
 from parley.web.viewer import Viewer, current_viewer, runtime_of, set_session_cookie
 
@@ -180,6 +182,7 @@ async def _sign_in(
     token: str | None = None
     async with runtime.db.transaction() as session:
         try:
+            await check_ip_access(session, client_ip(request))
             user = await accounts.authenticate(
                 session, runtime.ctx, login=login, password=str(form.get("password", ""))
             )
