@@ -4,6 +4,7 @@ hold (seen by the author only, published on approval), report, label."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -261,13 +262,14 @@ async def test_rule_changes_are_for_admins_and_checked(runtime: Runtime, members
             await rules.update_rule(
                 session, actor=mod, key=RuleKey.THREAT, action="label", threshold=1
             )
-        for key, action, threshold, params, field in [
+        cases: list[tuple[str, str, float, dict[str, Any], str]] = [
             (RuleKey.THREAT, "delete", 1.0, {}, "action"),
             (RuleKey.PROFANITY, "report", 1.5, {}, "threshold"),
             (RuleKey.PROFANITY, "report", 0, {}, "threshold"),
             (RuleKey.SPAM, "hold", 1.0, {"min_links": 0}, "min_links"),
             (RuleKey.SPAM, "hold", 1.0, {"new_account_days": "soon"}, "new_account_days"),
-        ]:
+        ]
+        for key, action, threshold, params, field in cases:
             with pytest.raises(Invalid) as refused:
                 await rules.update_rule(
                     session, actor=admin, key=key, action=action, threshold=threshold,
