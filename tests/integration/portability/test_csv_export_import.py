@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from parley.domain.accounts.models import Account
 from parley.domain.interactions import service as interactions
+from parley.domain.portability import export
 from parley.domain.portability.csv_formats import MAX_BYTES
 from parley.domain.portability.models import AccountImport, ImportState
 from parley.domain.posts import service as posts
@@ -192,3 +193,23 @@ async def test_an_import_without_a_file_or_token_is_refused(alice: Browser) -> N
         "/settings/import", data={"type": "blocking"}, files={"file": ("b.csv", b"bob@x.y\n")}
     )
     assert forged.status_code in (400, 403)
+
+
+async def test_a_long_export_is_streamed_in_pages_without_gaps_or_repeats(
+    alice: Browser, runtime: Runtime, members: Members, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export, "PAGE", 2)
+    names = [f"friend{i}" for i in range(5)]
+    for name in names:
+        await members.create(name)
+    me = await _account(runtime, "alice")
+    async with runtime.db.transaction() as session:
+        follower = await session.get(Account, me.id)
+        assert follower is not None
+        for name in names:
+            target = await session.scalar(select(Account).where(Account.username == name))
+            assert target is not None
+            await relationships.follow_account(session, follower=follower, target=target)
+    lines = (await alice.get("/settings/export/following.csv")).text.splitlines()
+    assert lines[0] == FOLLOWING_HEADER
+    assert sorted(lines[1:]) == [f"{n}@parley.test,true,false," for n in names]

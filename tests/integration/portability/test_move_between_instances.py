@@ -193,6 +193,19 @@ async def test_forged_moves_change_nothing(pair: tuple[Instance, Instance]) -> N
         },
     )
     assert "alsoKnownAs" in verdict
+    # A Move without a target.
+    verdict = await _send(
+        a,
+        b,
+        alice,
+        {
+            "id": f"{alice.uri}#moves/nowhere",
+            "type": "Move",
+            "actor": alice.uri,
+            "object": alice.uri,
+        },
+    )
+    assert "needs a target" in verdict
 
     assert await _follows(b, bob.id, remote_alice.id)
     assert not await _follows(b, bob.id, alicenew.id)
