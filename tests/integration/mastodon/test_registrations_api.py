@@ -108,6 +108,8 @@ async def test_moderators_approve_and_reject_through_the_admin_api(
     assert pending[0]["approved"] is False
     v2 = await api.call("GET", "/api/v2/admin/accounts?status=pending", mod)
     assert len(v2) == 2
+    everyone = await api.call("GET", "/api/v1/admin/accounts", mod, schema="AdminAccount[]")
+    assert {a["username"] for a in everyone} == {"mod", "alice", "carol", "dave"}
     await api.call("GET", "/api/v1/admin/accounts?pending=true", member, status=403)
 
     carol_id, dave_id = pending[0]["id"], pending[1]["id"]

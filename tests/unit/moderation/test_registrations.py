@@ -54,6 +54,8 @@ async def _mails_to(runtime: Runtime, address: str) -> list[str]:
 async def test_approval_mode_needs_a_reason_and_leaves_the_account_pending(
     runtime: Runtime, members: Members
 ) -> None:
+    await staff(members, "mod")
+    await member(members, "alice")
     await _mode(runtime, "approval")
     with pytest.raises(Invalid) as missing:
         await _sign_up(runtime, "carol")
@@ -64,6 +66,8 @@ async def test_approval_mode_needs_a_reason_and_leaves_the_account_pending(
     with pytest.raises(Forbidden, match="waiting for a moderator"):
         await _sign_in(runtime, "carol")
     assert await _mails_to(runtime, "carol@example.org") == ["Your application was received"]
+    assert await _mails_to(runtime, "mod@example.org") == ["Sign-up waiting for approval: @carol"]
+    assert await _mails_to(runtime, "alice@example.org") == []  # members are not told
 
 
 async def test_a_moderator_approves_a_pending_sign_up_and_the_applicant_can_sign_in(
@@ -197,3 +201,14 @@ async def test_only_the_creator_or_an_admin_may_revoke_an_invitation(
     async with runtime.db.transaction() as session:
         revoked = await invites.revoke_invite(session, actor=admin, invite_id=invite.id)
     assert revoked.revoked_at is not None
+
+
+async def test_a_frozen_member_cannot_invite(runtime: Runtime, members: Members) -> None:
+    alice = await member(members, "alice")
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            update(Account).where(Account.id == alice.id).values(frozen_at=utcnow())
+        )
+        alice.frozen_at = utcnow()
+    with pytest.raises(Forbidden, match="frozen"):
+        await _invite(runtime, alice)

@@ -22,6 +22,7 @@ from parley.domain.instance.service import RegistrationMode, get_instance_info, 
 from parley.domain.media.service import Limits, store_profile_image
 from parley.domain.moderation.blocks import check_email_domain
 from parley.domain.moderation.ip_blocks import check_ip_sign_up
+from parley.domain.moderation.permissions import STAFF
 from parley.domain.oauth.models import OAuthAccessToken
 from parley.domain.posts.text import render_member_text
 from parley.infra.keys import generate_keypair
@@ -137,7 +138,23 @@ async def register(
             f"Thank you for signing up as @{username}. A moderator will review your "
             "application; you will get an e-mail when it is decided.\n",
         )  # fmt: skip
+        await _tell_staff_of_sign_up(session, ctx, username, reason)
     return user
+
+
+async def _tell_staff_of_sign_up(
+    session: AsyncSession, ctx: DomainContext, username: str, reason: str
+) -> None:
+    """Moderators learn of a sign-up waiting for them by e-mail (as Mastodon's admins do)."""
+    staff = await session.scalars(
+        select(User).where(User.role.in_(STAFF), User.disabled.is_(False))
+    )
+    for member in staff:
+        await mail_user(
+            session, member, f"Sign-up waiting for approval: @{username}",
+            f"@{username} signed up and waits for approval.\n\nTheir reason: "
+            f"{reason or '(none given)'}\n\nDecide at {ctx.base_url}/moderation/pending\n",
+        )  # fmt: skip
 
 
 async def mail_user(session: AsyncSession, user: User, subject: str, body: str) -> None:
