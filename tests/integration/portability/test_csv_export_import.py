@@ -213,3 +213,29 @@ async def test_a_long_export_is_streamed_in_pages_without_gaps_or_repeats(
     lines = (await alice.get("/settings/export/following.csv")).text.splitlines()
     assert lines[0] == FOLLOWING_HEADER
     assert sorted(lines[1:]) == [f"{n}@parley.test,true,false," for n in names]
+
+
+async def test_import_lists_and_bookmarks(alice: Browser, runtime: Runtime) -> None:
+    async with runtime.db.transaction() as session:
+        bob = await session.scalar(select(Account).where(Account.username == "bob"))
+        assert bob is not None
+        post = await posts.create_post(session, runtime.ctx, author=bob, text="save me")
+    for kind, body in (
+        ("lists", b"Friends,bob@parley.test\nFriends,carol@parley.test\n"),
+        ("bookmarks", f"{post.uri}\nhttps://elsewhere.example/statuses/1\n".encode()),
+    ):
+        answer = await upload(
+            alice, "/settings/import", {"type": kind, "mode": "merge"}, {"file": ("x.csv", body)}
+        )
+        assert answer.status_code == 303, answer.text
+    await runtime.worker.drain()
+    assert (await alice.get("/settings/export/lists.csv")).text == (
+        "Friends,bob@parley.test\nFriends,carol@parley.test\n"
+    )
+    assert (await alice.get("/settings/export/bookmarks.csv")).text == f"{post.uri}\n"
+    async with runtime.db.reader() as session:
+        marks = await session.scalar(select(AccountImport).where(AccountImport.kind == "bookmarks"))
+    assert marks is not None
+    assert marks.failures == [
+        "https://elsewhere.example/statuses/1: this server does not know that post"
+    ]
