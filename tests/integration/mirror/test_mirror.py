@@ -13,6 +13,7 @@ from parley.db.base import utcnow
 from parley.domain.accounts.models import Account
 from parley.domain.posts import service as posts
 from parley.domain.posts.models import Post
+from parley.web.mirror import build
 from parley.web.mirror.manifest import MANIFEST_NAME, MirrorError
 from tests.integration.mirror.conftest import Site, check_html, relative_links
 
@@ -294,3 +295,21 @@ async def test_media_and_avatars_are_copied_from_the_store(site: Site, tmp_path:
 
     assert (site.root / "media" / key).read_bytes() == b"RIFF-fake-webp"
     assert f'src="../../media/{key}"' in site.read("users/alice/index.html")
+
+
+async def test_a_stylesheet_change_rewrites_the_stylesheet_only(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "parley.css").write_text((build.STATIC / "parley.css").read_text(), encoding="utf-8")
+    monkeypatch.setattr(build, "STATIC", static)
+    alice = await site.member("alice")
+    await site.post(alice, "styled")
+    await site.mirror()
+
+    (static / "parley.css").write_text("body { color: red }")
+    result = await site.mirror()
+
+    assert result.written == ["static/parley.css"]
+    assert site.read("static/parley.css") == "body { color: red }"

@@ -47,6 +47,7 @@ from parley.web.templating import TEMPLATES
 STATIC = Path(__file__).parent.parent / "static"
 INDEX_SIZE = 20
 BATCH = 200
+SAVE_EVERY = 15.0  # seconds between manifest saves during a long run
 
 ProgressHook = Callable[[int], None]  # called with how many files were just handled
 
@@ -200,9 +201,9 @@ class Planner:
 
 
 def templates_stamp() -> str:
-    """Changes when the mirror's templates or stylesheet change, so every page is redone."""
-    parts = [p.read_text() for p in sorted((TEMPLATES / "mirror").glob("*.html"))]
-    return digest(parts, (STATIC / "parley.css").read_text())
+    """Changes when the mirror's templates change, so every page is redone. (The stylesheet
+    is a file of its own: a change to it rewrites that file only.)"""
+    return digest([p.read_text() for p in sorted((TEMPLATES / "mirror").glob("*.html"))])
 
 
 class Writer:
@@ -356,6 +357,7 @@ async def _write_all(
     on_progress: ProgressHook | None,
 ) -> list[str]:
     written: list[str] = []
+    saved_at = time.monotonic()
     for start in range(0, len(todo), BATCH):
         batch = todo[start : start + BATCH]
         views = await load_views(session, (i for job in batch for i in job.posts))
@@ -366,8 +368,11 @@ async def _write_all(
             write_atomic(safe_path(root, job.path), data)
             manifest.files[job.path] = job.fingerprint
             written.append(job.path)
-        # Saved as we go: an interrupted run resumes where it stopped.
-        save_manifest(root, manifest)
+        # Saved as we go (not after every batch: the manifest of a big instance is megabytes),
+        # so an interrupted run resumes about where it stopped.
+        if time.monotonic() - saved_at > SAVE_EVERY:
+            save_manifest(root, manifest)
+            saved_at = time.monotonic()
         session.expunge_all()
         if on_progress is not None:
             on_progress(len(batch))
