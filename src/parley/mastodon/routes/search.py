@@ -20,7 +20,7 @@ from parley.mastodon import entities
 from parley.mastodon.auth import require_member, runtime_of
 from parley.mastodon.params import Params, parse_id
 from parley.mastodon.responses import json_response
-from parley.mastodon.routes.followed_tags import tag_entity
+from parley.mastodon.routes.followed_tags import tag_entities
 from parley.mastodon.views import render_statuses
 
 TYPES = ("accounts", "statuses", "hashtags")
@@ -73,7 +73,7 @@ async def search(request: Request) -> Response:
         if kind in (None, "hashtags"):
             tags = await search_queries.search_tags(session, query, limit=limit, offset=offset)
             mine = await followed_tag_ids(session, member.id, [t.id for t in tags])
-            body["hashtags"] = [tag_entity(base, t, following=t.id in mine) for t in tags]
+            body["hashtags"] = await tag_entities(session, base, tags, mine)
     return json_response(body)
 
 
