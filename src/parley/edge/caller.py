@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from starlette.datastructures import Headers
 from starlette.types import Scope
@@ -26,6 +26,7 @@ def parse_networks(text: str) -> tuple[IPNetwork, ...]:
     )
 
 
+@lru_cache(maxsize=8192)  # under a flood the same few strings come again and again
 def _address(text: str) -> IPAddress | None:
     text = text.strip()
     if text.startswith("[") and "]" in text:  # [v6]:port
@@ -56,6 +57,7 @@ def client_address(scope: Scope, trusted: tuple[IPNetwork, ...]) -> IPAddress | 
     return address
 
 
+@lru_cache(maxsize=8192)
 def throttle_key(address: IPAddress | None) -> str:
     """IPv6 clients are counted per /64, as one host usually holds a whole /64."""
     if address is None:
@@ -81,7 +83,7 @@ class Caller:
     def headers(self) -> Headers:
         return Headers(scope=self.scope)
 
-    @property
+    @cached_property
     def ip_key(self) -> str:
         return throttle_key(self.address)
 

@@ -4,6 +4,7 @@ engine, so they stay cheap when they are all a flood gets back."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from html import escape
 
 import orjson
@@ -50,19 +51,21 @@ def rate_headers(verdict: Verdict) -> dict[str, str]:
     }
 
 
+@lru_cache(maxsize=64)
+def _slow_down(minutes: int) -> str:
+    body = (
+        "<h1>Slow down</h1><p>Too many requests came from your connection in a short "
+        f"time. Please wait about {minutes} minute{'s' if minutes > 1 else ''} and try "
+        "again.</p><p class=muted>This limit keeps the site up for everyone.</p>"
+    )
+    return PAGE.format(title="Slow down", body=body, head="")
+
+
 def too_many(door: Door, verdict: Verdict) -> Response:
     headers = {"Retry-After": str(verdict.retry_after), "Cache-Control": "no-store"}
     if door is Door.WEB:
         minutes = max(1, round(verdict.retry_after / 60))
-        response: Response = page(
-            "Slow down",
-            "<h1>Slow down</h1><p>Too many requests came from your connection in a short "
-            f"time. Please wait about {minutes} minute{'s' if minutes > 1 else ''} and try "
-            "again.</p><p class=muted>This limit keeps the site up for everyone.</p>",
-            status=429,
-        )
-        response.headers.update(headers)
-        return response
+        return HTMLResponse(_slow_down(minutes), status_code=429, headers=headers)
     if door is Door.API:
         headers.update(rate_headers(verdict))
     return Response(
