@@ -65,6 +65,11 @@ def _result(m: FilterMatch) -> Entity:
     }
 
 
+def filter_results(matches: Sequence[FilterMatch]) -> list[Entity]:
+    """A status's `filtered`: one FilterResult per matching filter."""
+    return [_result(m) for m in matches]
+
+
 async def filtered_statuses(
     session: AsyncSession,
     base_url: str,
@@ -81,7 +86,7 @@ async def filtered_statuses(
         if hides(matches):
             continue
         entity = entities.status(base_url, view, viewer_id=viewer_id)
-        results = [_result(m) for m in matches]
+        results = filter_results(matches)
         entity["filtered"] = results
         if entity.get("reblog") is not None:
             entity["reblog"]["filtered"] = results

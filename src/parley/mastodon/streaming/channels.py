@@ -4,14 +4,15 @@ Channel names follow Mastodon's Redis channels (`timeline:<account id>`, `timeli
 `timeline:hashtag:<tag>:local`, ...). A stream is what a client subscribes to (`user`,
 `hashtag` with a tag); it reads one or more channels. Messages on channels are JSON
 envelopes: `event`, `payload` (a string, as sent to clients) and, on public channels,
-`accounts` (who the post involves, for each client's block and mute filter).
+`accounts` (who the post involves, for each client's block and mute filter) and `match` (the
+post's ids and words, for each client's keyword filters in the "public" context).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,10 +58,24 @@ def control(account_id: int) -> str:
     return f"control:{account_id}"
 
 
-def envelope(event: str, payload: str, accounts: list[int] | None = None) -> bytes:
+class FilterSubject(TypedDict):
+    """What a public post offers to each reader's keyword filters (it is rendered once)."""
+
+    post_ids: list[int]
+    words: str
+
+
+def envelope(
+    event: str,
+    payload: str,
+    accounts: list[int] | None = None,
+    match: FilterSubject | None = None,
+) -> bytes:
     message: dict[str, Any] = {"event": event, "payload": payload}
     if accounts is not None:
         message["accounts"] = accounts
+    if match is not None:
+        message["match"] = match
     return orjson.dumps(message)
 
 

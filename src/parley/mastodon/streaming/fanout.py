@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.db.engine import Database
 from parley.domain.accounts.models import Account
 from parley.domain.errors import NotFound
+from parley.domain.filters.queries import words_of
 from parley.domain.notifications.models import Notification
 from parley.domain.notifications.queries import get_notification
 from parley.domain.pagination import PageRequest
@@ -35,7 +36,7 @@ from parley.infra.pubsub import Broker
 from parley.mastodon import entities
 from parley.mastodon.routes.notifications import render_notifications
 from parley.mastodon.streaming import channels as ch
-from parley.mastodon.views import render_status
+from parley.mastodon.views import render_statuses
 
 UPDATE = "update"
 STATUS_UPDATE = "status.update"
@@ -74,6 +75,16 @@ class Fanout:
             if event == UPDATE and post.visibility == Visibility.MENTIONED:
                 await self._direct(session, broker, post)
 
+    async def _filtered(
+        self, session: AsyncSession, account_id: int, post: Post, context: str
+    ) -> entities.Entity | None:
+        """The status as `account_id` sees it in `context`, with their filters applied:
+        None when a "hide" filter matches, else `filtered` holds what "warn" filters matched."""
+        rendered = await render_statuses(
+            session, self.base_url, account_id, [post], filter_context=context
+        )
+        return rendered[0] if rendered else None
+
     async def _home(self, session: AsyncSession, broker: Broker, post: Post, event: str) -> None:
         owners = list(
             await session.scalars(select(FeedEntry.account_id).where(FeedEntry.post_id == post.id))
@@ -83,8 +94,9 @@ class Fanout:
             if ch.user(account_id) in listening and await timelines.home_timeline(
                 session, account_id, _only(post)
             ):
-                status = await render_status(session, self.base_url, account_id, post)
-                await broker.publish(ch.user(account_id), ch.envelope(event, _json(status)))
+                status = await self._filtered(session, account_id, post, "home")
+                if status is not None:
+                    await broker.publish(ch.user(account_id), ch.envelope(event, _json(status)))
 
     async def _lists(self, session: AsyncSession, broker: Broker, post: Post, event: str) -> None:
         """Lists whose owner got the post at home from one of the list's members."""
@@ -108,8 +120,10 @@ class Fanout:
             if channel not in listening:
                 continue
             if await timelines.list_timeline(session, owner_id, list_id, _only(post)):
-                status = await render_status(session, self.base_url, owner_id, post)
-                await broker.publish(channel, ch.envelope(event, _json(status)))
+                # Lists are read in the "home" filter context, as in Mastodon.
+                status = await self._filtered(session, owner_id, post, "home")
+                if status is not None:
+                    await broker.publish(channel, ch.envelope(event, _json(status)))
 
     async def _public(self, session: AsyncSession, broker: Broker, post: Post, event: str) -> None:
         """Public streams get the post rendered once, for no one in particular (as Mastodon)."""
@@ -145,11 +159,14 @@ class Fanout:
                     targets.append(channel)
         if not targets:
             return
-        status = await render_status(session, self.base_url, None, post)
+        (view,) = await hydrate(session, None, [post])
+        status = entities.status(self.base_url, view, viewer_id=None)
         accounts = [post.account_id]
         if post.in_reply_to_account_id is not None:
             accounts.append(post.in_reply_to_account_id)
-        message = ch.envelope(event, _json(status), accounts)
+        # What each connection matches its member's "public" filters against.
+        match = ch.FilterSubject(post_ids=[post.id], words=words_of(view))
+        message = ch.envelope(event, _json(status), accounts, match)
         for channel in targets:
             await broker.publish(channel, message)
 
@@ -172,7 +189,9 @@ class Fanout:
             )
             if shown is None:
                 continue
-            status = await render_status(session, self.base_url, account_id, post)
+            status = await self._filtered(session, account_id, post, "thread")
+            if status is None:
+                continue
             conversation = {
                 "id": str(post.thread_id or post.id),
                 "unread": account_id != post.account_id,
@@ -251,7 +270,9 @@ class Fanout:
             found = await get_notification(session, found.account_id, notification_id)
         except NotFound:
             return
-        rendered = await render_notifications(session, self.base_url, found.account_id, [found])
+        rendered = await render_notifications(
+            session, self.base_url, found.account_id, [found], apply_filters=True
+        )
         for entity in rendered:
             await broker.publish(channel, ch.envelope("notification", _json(entity)))
 

@@ -152,6 +152,8 @@ def build_stream_listeners(
         if broker is not None:
             # Mastodon sends no payload; its event streams write `data: undefined`.
             await broker.publish(ch.user(account_id), ch.envelope("filters_changed", "undefined"))
+        # And the member's open connections reload the filters they apply to public streams.
+        await fanout.filters_changed(account_id)
 
     async def notification_created(payload: dict[str, Any]) -> None:
         await fanout.notifications([int(payload["notification_id"])])
