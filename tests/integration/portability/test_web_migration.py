@@ -13,6 +13,7 @@ from parley.domain.relationships import service as relationships
 from parley.domain.relationships.models import Follow
 from parley.runtime import Runtime
 from tests.conftest import PASSWORD, Members
+from tests.integration.mastodon.conformance import assert_conforms
 from tests.integration.portability.conftest import account_named as _account
 from tests.integration.web.conftest import Browser
 
@@ -81,6 +82,9 @@ async def test_a_member_moves_to_another_account_from_the_web(
     assert "@new" in profile.text
     api = await new.get(f"/api/v1/accounts/{old_account.id}")
     assert api.json()["moved"]["id"] == str(new_account.id)
+    assert_conforms(api.json(), "Account")
+    looked_up = await new.get("/api/v1/accounts/lookup", params={"acct": "old"})
+    assert looked_up.json()["moved"]["acct"] == "new"
     assert "moved" not in (await new.get(f"/api/v1/accounts/{new_account.id}")).json()
 
 
