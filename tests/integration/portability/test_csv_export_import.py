@@ -99,6 +99,9 @@ async def test_import_follows_merge_then_overwrite(alice: Browser, runtime: Runt
         },
     )
     assert answer.status_code == 303, answer.text
+    waiting = await alice.get("/settings/import")
+    assert "In progress: 0 of 2" in waiting.text
+    assert 'http-equiv="refresh"' in waiting.text
     await runtime.worker.drain()
     async with runtime.db.reader() as session:
         follow = await session.scalar(select(Follow).where(Follow.account_id == me.id))
@@ -110,6 +113,7 @@ async def test_import_follows_merge_then_overwrite(alice: Browser, runtime: Runt
     assert task.failures == ["nobody@parley.test: account not found"]
     page = await alice.get("/settings/import")
     assert "Done: 1 of 2 imported" in page.text
+    assert 'http-equiv="refresh"' not in page.text
 
     # A headerless file (Mastodon reads it as addresses) in overwrite mode: bob goes.
     answer = await upload(
