@@ -255,3 +255,24 @@ async def test_a_plain_outbox_json_is_imported_too(alice: Browser, runtime: Runt
         [post] = list(await session.scalars(select(Post)))
     assert post.created_at == datetime(2020, 1, 2, tzinfo=UTC)
     assert post.content_html == "<p>hi</p>"
+
+
+async def test_an_archive_that_went_bad_before_its_job_fails_with_a_reason(
+    alice: Browser, runtime: Runtime
+) -> None:
+    answer = await upload(
+        alice, "/settings/import/archive", {}, {"archive": ("outbox.json", _outbox(NOTE))}
+    )
+    assert answer.status_code == 303, answer.text
+    async with runtime.db.reader() as session:
+        task = await session.scalar(select(AccountImport))
+    assert task is not None
+    assert task.archive_key is not None
+    await open_store(runtime.settings).put(task.archive_key, b"{broken", "application/json")
+    await runtime.worker.drain()
+    async with runtime.db.reader() as session:
+        failed = await session.get(AccountImport, task.id)
+        assert await session.scalar(select(func.count()).select_from(Post)) == 0
+    assert failed is not None
+    assert (failed.state, failed.error) == (ImportState.FAILED, "outbox.json is not JSON")
+    assert "Failed: outbox.json is not JSON" in (await alice.get("/settings/import")).text

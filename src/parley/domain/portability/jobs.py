@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from parley.db.base import utcnow
 from parley.db.engine import Database
 from parley.domain.context import DomainContext
+from parley.domain.errors import DomainError
 from parley.domain.portability import archive, imports
-from parley.domain.portability.models import AccountImport
+from parley.domain.portability.models import AccountImport, ImportState
 from parley.infra.storage import open_store
 from parley.jobs.worker import Handler
 
@@ -18,9 +20,16 @@ def portability_handlers(db: Database, ctx: DomainContext) -> dict[str, Handler]
         import_id = int(payload["import_id"])
         async with db.reader() as session:
             task = await session.get(AccountImport, import_id)
-        if task is not None and task.kind == archive.POSTS_KIND:
-            await archive.run_archive_import(db, ctx, open_store(ctx.settings), import_id)
-        else:
-            await imports.run_import(db, ctx, import_id)
+        try:
+            if task is not None and task.kind == archive.POSTS_KIND:
+                await archive.run_archive_import(db, ctx, open_store(ctx.settings), import_id)
+            else:
+                await imports.run_import(db, ctx, import_id)
+        except DomainError as exc:  # will not get better by retrying: tell the member
+            async with db.transaction() as session:
+                stored = await session.get(AccountImport, import_id)
+                if stored is not None:
+                    stored.state, stored.error = ImportState.FAILED, exc.message
+                    stored.finished_at = utcnow()
 
     return {imports.IMPORT_JOB: run}
