@@ -66,7 +66,7 @@ def rss(info: FeedInfo, views: list[PostView], link_of: Callable[[PostView], str
         ET.SubElement(item, "link").text = link
         ET.SubElement(item, "guid", {"isPermaLink": "false"}).text = view.post.uri
         ET.SubElement(item, "pubDate").text = format_datetime(_when(view.post.created_at))
-        ET.SubElement(item, "author").text = f"@{view.account.acct()}"
+        # No <author>: RSS 2.0 wants an e-mail address there, and members' are private.
         ET.SubElement(item, "description").text = view.post.content_html
         for tag in view.tags:
             ET.SubElement(item, "category").text = tag.name
