@@ -72,7 +72,9 @@ async def test_invite_only_and_closed_modes(api: Api, runtime: Runtime) -> None:
     alice = await api.member("alice")
     await _mode(runtime, "invite")
     v2 = (await api.client.get("/api/v2/instance")).json()
+    assert_conforms(v2, "Instance")
     assert v2["registrations"]["enabled"] is False
+    assert "invitation only" in v2["registrations"]["message"]
     refused = await _sign_up(api, "carol", status=403)
     assert_conforms(refused, "Error")
     bad_code = await _sign_up(api, "carol", status=422, invite_code="nope")

@@ -13,15 +13,7 @@ from parley.domain.instance.service import get_instance_info, update_instance_in
 from parley.runtime import Runtime
 from tests.conftest import PASSWORD, Members
 from tests.integration.moderation.conftest import Browser
-
-
-async def _signed_in(
-    make: Callable[[], Browser], members: Members, name: str, role: str
-) -> Browser:
-    await members.create(name, role=role)
-    browser = make()
-    assert (await browser.sign_in(name)).status_code == 303
-    return browser
+from tests.integration.moderation.test_moderation_web import _signed_in
 
 
 async def _mode(runtime: Runtime, mode: str) -> None:

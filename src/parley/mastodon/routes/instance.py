@@ -34,6 +34,13 @@ API_VERSION = 2  # what Mastodon 4.3 reports in api_versions
 SOURCE_PATH = "/about"
 
 
+# What apps show instead of a sign-up form (Mastodon's closed-registrations message, HTML).
+REGISTRATION_MESSAGES = {
+    RegistrationMode.INVITE: "<p>Sign-ups are by invitation only: ask a member for a link.</p>",
+    RegistrationMode.CLOSED: "<p>Sign-ups are closed on this server for now.</p>",
+}
+
+
 def _version() -> str:
     return f"{COMPATIBLE_VERSION} (compatible; Parley {parley_version})"
 
@@ -114,7 +121,7 @@ async def instance_v2(request: Request) -> Response:
         "registrations": {
             "enabled": info.registration_mode in (RegistrationMode.OPEN, RegistrationMode.APPROVAL),
             "approval_required": info.registration_mode == RegistrationMode.APPROVAL,
-            "message": None,
+            "message": REGISTRATION_MESSAGES.get(info.registration_mode),
             "url": None,
         },
         "api_versions": {"mastodon": API_VERSION},
