@@ -12,6 +12,7 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
+from parley.domain.accounts import service as accounts
 from parley.domain.accounts.models import Account
 from parley.domain.interactions import service as interactions
 from parley.domain.media import service as media
@@ -96,9 +97,16 @@ async def test_the_archive_holds_the_members_own_posts_likes_bookmarks_and_media
     alice: Browser, runtime: Runtime
 ) -> None:
     made = await _alices_posts(runtime)
+    async with runtime.db.transaction() as session:
+        me = await session.scalar(select(Account).where(Account.username == "alice"))
+        assert me is not None
+        await accounts.set_profile_image(
+            session, runtime.ctx, account=me, slot="avatar", data=png_with_text()
+        )
     archive = await _download(alice)
     actor = _json(archive, "actor.json")
     assert actor["id"] == "https://parley.test/users/alice"
+    assert archive.read(actor["icon"]["url"]).startswith(b"RIFF")
     outbox = _json(archive, "outbox.json")
     assert outbox["type"] == "OrderedCollection"
     assert outbox["totalItems"] == 5

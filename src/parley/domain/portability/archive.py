@@ -44,7 +44,7 @@ from parley.domain.portability.imports import IMPORT_JOB, check_pending
 from parley.domain.portability.models import AccountImport, ImportMode, ImportState
 from parley.domain.portability.queries import find_moved_to
 from parley.domain.posts.models import Post, Visibility
-from parley.infra.storage import MediaStore, make_key
+from parley.infra.storage import MediaStore, key_of_url, make_key
 from parley.jobs.queue import enqueue
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,14 @@ async def stream_archive(
             .select_from(Post)
             .where(Post.account_id == account_id, Post.echo_of_id.is_(None))
         )
+    for field, name in (("icon", "avatar"), ("image", "header")):
+        # As in Mastodon's archive, the pictures travel in the zip beside actor.json.
+        key = key_of_url(store, (actor.get(field) or {}).get("url"))
+        data = None if key is None else await store.get(key)
+        if key is not None and data is not None:
+            path = f"{name}.{key.rsplit('.', 1)[-1]}"
+            archive.writestr(path, data, compress_type=zipfile.ZIP_STORED)
+            actor[field] = {**actor[field], "url": path}
     archive.writestr("actor.json", orjson.dumps(actor))
     yield sink.take()
     files: dict[str, str] = {}  # our URL -> path in the archive
