@@ -201,9 +201,12 @@ class Planner:
 
 
 def templates_stamp() -> str:
-    """Changes when the mirror's templates change, so every page is redone. (The stylesheet
-    is a file of its own: a change to it rewrites that file only.)"""
-    return digest([p.read_text() for p in sorted((TEMPLATES / "mirror").glob("*.html"))])
+    """Changes when the mirror's templates or the code that fills them change, so every page
+    is redone after an upgrade. (The stylesheet is a file of its own: a change to it
+    rewrites that file only.)"""
+    sources = [*sorted((TEMPLATES / "mirror").glob("*.html")), Path(feeds.__file__)]
+    sources.append(Path(__file__).with_name("pages.py"))
+    return digest([p.read_text() for p in sources])
 
 
 class Writer:
