@@ -67,7 +67,8 @@ class RowDecoder:
         self.decoders = [_decoder(table.c[name]) for name in columns]
         self.converted = [(i, d) for i, d in enumerate(self.decoders) if d is not None]
 
-    def decode(self, line: bytes) -> dict[str, Any]:
+    def decode_list(self, line: bytes) -> list[Any]:
+        """The row's values, in the archive's column order."""
         values = orjson.loads(line)
         if not isinstance(values, list) or len(values) != len(self.columns):
             raise ValueError("a row does not have the table's columns")
@@ -75,4 +76,7 @@ class RowDecoder:
             value = values[index]
             if value is not None:
                 values[index] = decode(value)
-        return dict(zip(self.columns, values, strict=True))
+        return values
+
+    def decode(self, line: bytes) -> dict[str, Any]:
+        return dict(zip(self.columns, self.decode_list(line), strict=True))
