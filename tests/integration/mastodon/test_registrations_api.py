@@ -42,6 +42,7 @@ def _bearer(token: str) -> dict[str, str]:
 async def test_approval_mode_asks_for_a_reason_and_the_token_waits(
     api: Api, runtime: Runtime
 ) -> None:
+    other = await api.member("olga")
     await _mode(runtime, "approval")
     v2 = (await api.client.get("/api/v2/instance")).json()
     assert v2["registrations"] == {
@@ -66,6 +67,8 @@ async def test_approval_mode_asks_for_a_reason_and_the_token_waits(
     )
     assert answer.status_code == 403
     assert answer.json() == {"error": "Your login is currently pending approval"}
+    await api.call("GET", "/api/v1/accounts/lookup?acct=carol", other, status=404)
+    assert await api.call("GET", "/api/v1/accounts/search?q=carol", other) == []
 
 
 async def test_invite_only_and_closed_modes(api: Api, runtime: Runtime) -> None:

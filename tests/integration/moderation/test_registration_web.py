@@ -10,10 +10,12 @@ from sqlalchemy import select
 
 from parley.domain.accounts.models import Account, Invite, User
 from parley.domain.instance.service import get_instance_info, update_instance_info
+from parley.domain.moderation import registrations
 from parley.runtime import Runtime
 from tests.conftest import PASSWORD, Members
 from tests.integration.moderation.conftest import Browser
 from tests.integration.moderation.test_moderation_web import _signed_in
+from tests.unit.moderation.factories import staff
 
 
 async def _mode(runtime: Runtime, mode: str) -> None:
@@ -151,3 +153,22 @@ async def test_admins_set_the_registration_mode(
     assert bad.status_code == 422
     async with runtime.db.reader() as session:
         assert (await get_instance_info(session)).registration_mode == "approval"
+
+
+async def test_a_pending_account_stays_out_of_sight_until_approved(
+    browser_factory: Callable[[], Browser], runtime: Runtime, members: Members
+) -> None:
+    mod = await staff(members, "mod")
+    await _mode(runtime, "approval")
+    applicant = browser_factory()
+    await applicant.post("/auth/sign_up", _form("carol", reason="birds"), page="/auth/sign_up")
+    viewer = browser_factory()
+    webfinger = "/.well-known/webfinger?resource=acct:carol@parley.test"
+    assert (await viewer.get("/@carol")).status_code == 404
+    assert (await viewer.get(webfinger)).status_code == 404
+    async with runtime.db.transaction() as session:
+        carol = await session.scalar(select(Account).where(Account.username == "carol"))
+        assert carol is not None
+        await registrations.approve_account(session, moderator=mod, account_id=carol.id)
+    assert (await viewer.get("/@carol")).status_code == 200
+    assert (await viewer.get(webfinger)).status_code == 200

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.domain.accounts.models import Account, User
@@ -16,12 +16,19 @@ async def get_account(session: AsyncSession, account_id: int) -> Account:
     return account
 
 
+def not_pending() -> ColumnElement[bool]:
+    """SQL condition on Account: not a sign-up still waiting for approval (those stay out of
+    sight, in profiles, search and federation, until a moderator approves them)."""
+    return ~exists(select(User.id).where(User.account_id == Account.id, User.approved.is_(False)))
+
+
 async def find_local_account(session: AsyncSession, username: str) -> Account | None:
     return await session.scalar(
         select(Account).where(
             Account.username_lower == username.lower(),
             Account.domain.is_(None),
             Account.suspended_at.is_(None),
+            not_pending(),
         )
     )
 
@@ -43,6 +50,7 @@ async def find_account_by_acct(
             Account.username_lower == username.lower(),
             condition,
             Account.suspended_at.is_(None),
+            not_pending(),
         )
     )
 
@@ -91,7 +99,7 @@ async def search_accounts(session: AsyncSession, query: str, *, limit: int = 20)
         Account.username_lower.like(f"{escaped}%", escape="\\"),
         func.lower(Account.display_name).like(f"{escaped}%", escape="\\"),
     )
-    stmt = select(Account).where(condition, Account.suspended_at.is_(None))
+    stmt = select(Account).where(condition, Account.suspended_at.is_(None), not_pending())
     if domain:
         stmt = stmt.where(Account.domain == domain)
     stmt = stmt.order_by(Account.domain.is_not(None), Account.followers_count.desc()).limit(limit)
