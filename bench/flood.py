@@ -39,46 +39,10 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
 
 from bench import load, report
 from bench.dataset import check_schema
-from bench.home import HOST, _free_port, _server, _sign_in
-from parley.db.engine import make_engine
-from parley.domain.accounts.models import Account, User
-from parley.domain.timelines.models import FeedEntry
-
-
-async def _readers(url: str, count: int) -> list[str]:
-    """Members with a full home and a following count near the average."""
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as connection:
-            average = await connection.scalar(
-                select(func.avg(Account.following_count))
-                .join(User, User.account_id == Account.id)
-                .where(Account.domain.is_(None))
-            )
-            full_homes = (
-                select(FeedEntry.account_id)
-                .group_by(FeedEntry.account_id)
-                .having(func.count() >= 20)
-                .subquery()
-            )
-            names = await connection.scalars(
-                select(Account.username)
-                .join(User, User.account_id == Account.id)
-                .join(full_homes, full_homes.c.account_id == Account.id)
-                .order_by(func.abs(Account.following_count - (average or 0)), Account.id)
-                .limit(count)
-            )
-            found = [str(name) for name in names]
-    finally:
-        await engine.dispose()
-    if len(found) < count:
-        raise SystemExit("not enough members with 20 home entries: generate a bench dataset")
-    return found
-
+from bench.home import HOST, _free_port, _readers, _server, _sign_in
 
 NGINX_CONF = Path(__file__).parent.parent / "deploy" / "nginx.conf"
 

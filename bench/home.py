@@ -52,8 +52,8 @@ def _free_port() -> int:
         return port
 
 
-async def _reader(url: str) -> str:
-    """A member with a following count near the average and a full home: the one to sign in."""
+async def _readers(url: str, count: int) -> list[str]:
+    """Members with a following count near the average and a full home: the ones to sign in."""
     engine = make_engine(url)
     try:
         async with engine.connect() as connection:
@@ -68,18 +68,26 @@ async def _reader(url: str) -> str:
                 .having(func.count() >= 20)
                 .subquery()
             )
-            name = await connection.scalar(
+            names = await connection.scalars(
                 select(Account.username)
                 .join(User, User.account_id == Account.id)
                 .join(full_homes, full_homes.c.account_id == Account.id)
                 .order_by(func.abs(Account.following_count - (average or 0)), Account.id)
-                .limit(1)
+                .limit(count)
             )
+            found = [str(name) for name in names]
     finally:
         await engine.dispose()
-    if name is None:
-        raise SystemExit("no member with 20 home entries: generate a dataset with bench.dataset")
-    return str(name)
+    if len(found) < count:
+        raise SystemExit(
+            "not enough members with 20 home entries: generate a dataset with bench.dataset"
+        )
+    return found
+
+
+async def _reader(url: str) -> str:
+    """The one member to sign in (see _readers)."""
+    return (await _readers(url, 1))[0]
 
 
 @contextlib.contextmanager

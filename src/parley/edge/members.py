@@ -8,6 +8,7 @@ tokens are cached too, so random cookies cost one read each and are still counte
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
 from parley.db.engine import Database
 from parley.domain.accounts.service import find_web_session
@@ -23,13 +24,11 @@ class MemberCache:
         self.db = db
         self._known: dict[str, tuple[float, str | None]] = {}
 
-    def _get(self, key: str) -> tuple[bool, str | None]:
+    async def _cached(self, key: str, look_up: Callable[[], Awaitable[str | None]]) -> str | None:
         entry = self._known.get(key)
-        if entry is None or entry[0] < time.monotonic():
-            return False, None
-        return True, entry[1]
-
-    def _put(self, key: str, member: str | None) -> str | None:
+        if entry is not None and entry[0] >= time.monotonic():
+            return entry[1]
+        member = await look_up()
         if len(self._known) >= MAX_ENTRIES:
             self._known.clear()
         self._known[key] = (time.monotonic() + TTL_SECONDS, member)
@@ -37,27 +36,27 @@ class MemberCache:
 
     async def for_token(self, token: str) -> str | None:
         """`account:<id>` for a member's token, `app:<digest>` for an app token, else None."""
-        key = "t" + digest(token)
-        found, member = self._get(key)
-        if found:
-            return member
-        async with self.db.reader() as session:
-            grant = await find_token_grant(session, token)
-        if grant is None:
-            return self._put(key, None)
-        if grant.account is None:
-            return self._put(key, f"app:{digest(token)}")
-        return self._put(key, f"account:{grant.account.id}")
+
+        async def look_up() -> str | None:
+            async with self.db.reader() as session:
+                grant = await find_token_grant(session, token)
+            if grant is None:
+                return None
+            if grant.account is None:
+                return f"app:{digest(token)}"
+            return f"account:{grant.account.id}"
+
+        return await self._cached("t" + digest(token), look_up)
 
     async def for_session(self, cookie: str) -> str | None:
         """`account:<id>` for a live web session, else None."""
-        key = "s" + digest(cookie)
-        found, member = self._get(key)
-        if found:
-            return member
-        async with self.db.reader() as session:
-            found_session = await find_web_session(session, cookie)
-        return self._put(key, f"account:{found_session[1].id}" if found_session else None)
+
+        async def look_up() -> str | None:
+            async with self.db.reader() as session:
+                found = await find_web_session(session, cookie)
+            return f"account:{found[1].id}" if found else None
+
+        return await self._cached("s" + digest(cookie), look_up)
 
     def forget(self) -> None:
         self._known.clear()
