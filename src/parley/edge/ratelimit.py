@@ -59,7 +59,9 @@ class RateLimitMiddleware:
             await too_many(door, worst)(scope, receive, send)
             return
         cap = guard.settings.anonymous_concurrency_per_ip
-        if cap and member is None and door is not Door.FEDERATION:
+        # Long-lived streams are not "in flight" the way a page render is.
+        streaming = caller.path.startswith("/api/v1/streaming")
+        if cap and member is None and door is not Door.FEDERATION and not streaming:
             key = caller.ip_key
             if self.in_flight[key] >= cap:
                 guard.metrics.rate_limited(door.value, "anonymous_concurrency")
