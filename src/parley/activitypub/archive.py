@@ -10,15 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.activitypub import activities
 from parley.activitypub.from_ap import POST_TYPES, InvalidDocument, parse_note
-from parley.activitypub.to_ap import load_note, render_actor, with_context
+from parley.activitypub.to_ap import render_actor, render_note, with_context
 from parley.activitypub.vocab import as_list, text_of, type_of
 from parley.domain.accounts.models import Account
 from parley.domain.portability.codec import ArchivedMedia, ArchivedPost
 from parley.domain.posts.models import Post
+from parley.domain.posts.views import hydrate
 
 MAX_ATTACHMENTS = 4
 
@@ -53,8 +55,25 @@ class ArchiveCodec:
             render_actor(account, base_url=self.base_url, moved_to_uri=moved_to_uri)
         )
 
-    async def render_create(self, session: AsyncSession, post: Post) -> dict[str, Any]:
-        return activities.create(await load_note(session, post, base_url=self.base_url))
+    async def render_creates(
+        self, session: AsyncSession, posts: list[Post]
+    ) -> list[dict[str, Any]]:
+        views = await hydrate(session, None, posts)
+        parents = {p.in_reply_to_id for p in posts if p.in_reply_to_id is not None}
+        uris: dict[int, str] = {}
+        if parents:
+            rows = await session.execute(select(Post.id, Post.uri).where(Post.id.in_(parents)))
+            uris = {row[0]: row[1] for row in rows}
+        return [
+            activities.create(
+                render_note(
+                    view,
+                    base_url=self.base_url,
+                    in_reply_to=uris.get(view.post.in_reply_to_id or 0),
+                )
+            )
+            for view in views
+        ]
 
     def parse_note(self, activity: dict[str, Any]) -> ArchivedPost | None:
         obj = activity.get("object")

@@ -185,7 +185,7 @@ async def stream_archive(
                     assert item.file_key is not None
                     files[f"{ctx.base_url}/media/{item.file_key}"] = _archive_path(item.file_key)
                     keys.append((_archive_path(item.file_key), item.file_key))
-                rendered = [await codec.render_create(session, post) for post in page]
+                rendered = await codec.render_creates(session, page)
             for activity in rendered:
                 _point_media_inside(activity, files)
                 entry.write((b"" if first else b",") + orjson.dumps(activity))

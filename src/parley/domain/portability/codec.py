@@ -42,7 +42,11 @@ class ArchivedPost:
 class ArchiveCodec(Protocol):
     def render_actor(self, account: Account, *, moved_to_uri: str | None) -> dict[str, Any]: ...
 
-    async def render_create(self, session: AsyncSession, post: Post) -> dict[str, Any]: ...
+    async def render_creates(
+        self, session: AsyncSession, posts: list[Post]
+    ) -> list[dict[str, Any]]:
+        """A Create activity per post, in order (one page loaded at once)."""
+        ...
 
     def parse_note(self, activity: dict[str, Any]) -> ArchivedPost | None:
         """The post a Create activity of an archive holds; None for anything else.
