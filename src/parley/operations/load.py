@@ -12,13 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import orjson
 from sqlalchemy import Integer, Table, and_, bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.operations.archive import ArchiveReader, TableDump, table_member
 from parley.operations.codec import RowDecoder
-from parley.operations.errors import DamagedArchive
+from parley.operations.errors import DamagedArchive, OperationRefused
 from parley.operations.progress import Reporter
 
 BATCH = 2000
@@ -87,6 +88,7 @@ class _Insert:
         self.columns = columns
         compiled = table.insert().compile(dialect=dialect, column_keys=columns)
         order = list(compiled.positiontup or [])
+        self.names = order
         self.positional = sorted(order) == sorted(columns)
         self.sql = str(compiled)
         # Rows come in the archive's column order; the statement may want another.
@@ -115,6 +117,20 @@ class _Insert:
             if order is None
             else [tuple([row[i] for i in order]) for row in rows]
         )
+        if self.connection.dialect.driver == "asyncpg":
+            # COPY, as pg_restore loads: several times the rows per second of a prepared
+            # INSERT. The values are already what asyncpg's codecs take (same processors).
+            driver = (await self.connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            try:
+                await driver.copy_records_to_table(
+                    self.table.name, records=params, columns=self.names
+                )
+            except asyncpg.PostgresError as exc:  # the driver's own: SQLAlchemy never saw it
+                raise OperationRefused(
+                    f"the database refused a row of {self.table.name}: {exc}; nothing was restored"
+                ) from exc
+            return
         await self.connection.exec_driver_sql(self.sql, params)
 
 

@@ -92,8 +92,8 @@ class Instance:
 async def source(
     engines: Engines, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[Instance]:
-    """An instance on the engine the test is parametrized with (`source_kind`)."""
-    kind = getattr(request, "param", "sqlite")
+    """An instance on the engine the test is parametrized with, else the suite's."""
+    kind = getattr(request, "param", engines.kind)
     folder = tmp_path / "source"
     folder.mkdir()
     url = engines[kind].fresh(folder)

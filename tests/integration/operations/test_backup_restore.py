@@ -28,7 +28,7 @@ from parley.domain.instance import service as instance_service
 from parley.domain.posts.models import Post
 from parley.operations import commands
 from parley.operations.backup import backup
-from parley.operations.errors import TargetNotEmpty
+from parley.operations.errors import OperationRefused, TargetNotEmpty
 from parley.operations.progress import Silent
 from parley.operations.restore import restore
 from parley.runtime import Runtime
@@ -426,6 +426,7 @@ def test_backup_of_a_database_without_schema_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "x.zip.part").exists()
 
 
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
 async def test_backup_is_one_snapshot_while_the_instance_keeps_writing(
     source: Instance, tmp_path: Path
 ) -> None:
@@ -496,3 +497,19 @@ def test_a_load_that_fails_halfway_leaves_no_schema_no_rows_and_no_media(
     assert tables == []
     assert not (folder / "media").exists()
     assert [p.name for p in folder.iterdir() if not p.name.startswith("parley.db")] == []
+
+
+async def test_a_load_that_fails_halfway_on_postgresql_leaves_no_rows(
+    archive: Path, engines: Engines, tmp_path: Path
+) -> None:
+    bad = duplicated_rule(archive, tmp_path / "bad.zip")
+    url = target_url(engines, "postgresql", tmp_path / "pg-target")
+    settings = instance_settings(url, tmp_path / "pg-target")
+    try:
+        with pytest.raises(OperationRefused, match="refused a row of rules"):
+            await restore(settings, bad)
+        rows = await table_rows(url)
+        assert {table: found for table, found in rows.items() if found} == {}
+        assert not settings.media_dir.exists()
+    finally:
+        engines["postgresql"].release(url)
