@@ -17,7 +17,7 @@ from parley.domain.moderation import registrations
 from parley.jobs.models import Job
 from parley.runtime import Runtime
 from tests.conftest import PASSWORD, Members
-from tests.unit.moderation.factories import member, staff
+from tests.unit.moderation.factories import act, member, staff
 
 
 async def _mode(runtime: Runtime, mode: str) -> None:
@@ -212,3 +212,15 @@ async def test_a_frozen_member_cannot_invite(runtime: Runtime, members: Members)
         alice.frozen_at = utcnow()
     with pytest.raises(Forbidden, match="frozen"):
         await _invite(runtime, alice)
+
+
+async def test_a_suspended_members_invitations_stop_working(
+    runtime: Runtime, members: Members
+) -> None:
+    alice = await member(members, "alice")
+    mod = await staff(members, "mod")
+    invite = await _invite(runtime, alice, max_uses=None)
+    await _mode(runtime, "invite")
+    await act(runtime, mod, kind="suspend", reason="Spam ring", target_account_id=alice.id)
+    with pytest.raises(Invalid, match="expired, was revoked"):
+        await _sign_up(runtime, "carol", invite_code=invite.code)

@@ -111,6 +111,9 @@ async def get_usable_invite(session: AsyncSession, code: str) -> Invite:
         raise Invalid("invite_code", "This invitation does not exist")
     if not is_usable(invite):
         raise Invalid("invite_code", INVALID_INVITE)
+    creator = await session.get(Account, invite.account_id)
+    if creator is None or creator.suspended_at is not None:  # a suspended member's links die
+        raise Invalid("invite_code", INVALID_INVITE)
     return invite
 
 

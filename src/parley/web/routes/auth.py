@@ -118,14 +118,17 @@ async def invite_sign_up(request: Request) -> Response:
     """/invite/<code>: the sign-up form carrying the invitation (404 for an unknown code, 410
     with the reason for one that expired, was revoked or is used up)."""
     code = request.path_params["code"]
+    broken: Invalid | None = None
     async with runtime_of(request).db.reader() as session:
-        invite = await invites.find_invite(session, code)
-    if invite is None:
-        raise NotFound("This invitation does not exist")
-    if not invites.is_usable(invite):
-        broken = Invalid("invite", invites.INVALID_INVITE)
+        if await invites.find_invite(session, code) is None:
+            raise NotFound("This invitation does not exist")
+        try:
+            await invites.get_usable_invite(session, code)
+        except Invalid as exc:
+            broken = Invalid("invite", exc.message)
+    if broken is not None:
         return await _sign_up_page(request, {}, broken, status_code=410, invite_broken=True)
-    return await _sign_up_page(request, {"invite": invite.code}, None)
+    return await _sign_up_page(request, {"invite": code}, None)
 
 
 async def sign_in(request: Request) -> Response:
