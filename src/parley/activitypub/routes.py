@@ -21,8 +21,8 @@ from parley.activitypub.to_ap import (
     featured_url,
     followers_url,
     following_url,
-    load_note,
     load_actor,
+    load_note,
     render_instance_actor,
     with_context,
 )
