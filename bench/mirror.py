@@ -49,7 +49,7 @@ def _copy_sqlite(url: str, folder: Path) -> str:
 async def measure(url: str, domain: str, work: Path) -> dict[str, Any]:
     settings = Settings(
         domain=domain, database_url=url, data_dir=work, media_dir=work / "media",
-        secret_key="bench-only", embedded_worker=False,
+        secret_key="bench-only", embedded_worker=False,  # noqa: S106  (bench only)
     )  # fmt: skip
     runtime = build_runtime(settings)
     out = work / "mirror"
