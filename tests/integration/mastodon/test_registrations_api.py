@@ -146,3 +146,23 @@ async def test_suspended_tokens_get_mastodons_403(api: Api, staff: Staff) -> Non
     )
     answer = await api.call("GET", "/api/v1/accounts/verify_credentials", bob, status=403)
     assert answer == {"error": "Your login is currently disabled"}
+
+
+async def test_a_pending_account_is_404_by_id_except_to_staff(
+    api: Api, staff: Staff, runtime: Runtime
+) -> None:
+    mod = await staff.caller("mod", "moderator", ADMIN_SCOPES)
+    other = await api.member("olga")
+    await _mode(runtime, "approval")
+    await _sign_up(api, "carol", reason="birds")
+    pending = await api.call("GET", "/api/v1/admin/accounts?pending=true", mod)
+    carol_id = pending[0]["id"]
+    await api.call("GET", f"/api/v1/accounts/{carol_id}", other, status=404)
+    anonymous = await api.client.get(f"/api/v1/accounts/{carol_id}")
+    assert anonymous.status_code == 404
+    assert anonymous.json() == {"error": "Record not found"}
+    seen = await api.call("GET", f"/api/v1/accounts/{carol_id}", mod, schema="Account")
+    assert seen["username"] == "carol"
+    await api.call("POST", f"/api/v1/admin/accounts/{carol_id}/approve", mod)
+    approved = await api.call("GET", f"/api/v1/accounts/{carol_id}", other, schema="Account")
+    assert approved["username"] == "carol"

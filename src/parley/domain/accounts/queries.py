@@ -22,6 +22,14 @@ def not_pending() -> ColumnElement[bool]:
     return ~exists(select(User.id).where(User.account_id == Account.id, User.approved.is_(False)))
 
 
+async def is_pending(session: AsyncSession, account_id: int) -> bool:
+    """Whether the account is a local sign-up still waiting for a moderator's approval."""
+    waiting = await session.scalar(
+        select(User.id).where(User.account_id == account_id, User.approved.is_(False))
+    )
+    return waiting is not None
+
+
 async def find_local_account(session: AsyncSession, username: str) -> Account | None:
     return await session.scalar(
         select(Account).where(

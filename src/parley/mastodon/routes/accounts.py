@@ -11,6 +11,7 @@ from parley.domain.accounts import queries as account_queries
 from parley.domain.accounts import service as accounts
 from parley.domain.errors import Conflict, Invalid
 from parley.domain.federation.lookup import resolve_account, with_resolved
+from parley.domain.moderation.permissions import STAFF
 from parley.domain.oauth import service as oauth
 from parley.domain.oauth.scopes import parse_scopes
 from parley.domain.pagination import PageRequest
@@ -151,10 +152,14 @@ async def _profile_images(request: Request) -> dict[str, bytes]:
 
 
 async def get_account(request: Request) -> Response:
-    await optional_member(request, "read:accounts")
+    member = await optional_member(request, "read:accounts")
     runtime = runtime_of(request)
     async with runtime.db.reader() as session:
         account = await account_queries.get_account(session, path_id(request))
+        # Mastodon answers 404 for a sign-up waiting for approval, except to staff.
+        staff = member is not None and member.user.role in STAFF
+        if not staff and await account_queries.is_pending(session, account.id):
+            raise ApiError(404, NOT_FOUND)
         moved_to = await find_moved_to(session, account)
     return json_response(entities.account(runtime.settings.base_url, account, moved_to=moved_to))
 
