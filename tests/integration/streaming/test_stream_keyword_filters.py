@@ -48,7 +48,7 @@ async def test_home_stream_hides_and_warns_with_the_home_filters(live: Live, api
     await _filter(api, alice, "Spoilers", "spoiler", ["home"], "hide")
     warn = await _filter(api, alice, "Cats", "cats", ["home"], "warn")
     await _filter(api, alice, "Elsewhere", "plain", ["public"], "hide")  # not home
-    await settle(live.runtime)
+    await settle(api.runtime)
     async with sse(live, "user", alice.token) as stream:
         await _post(api, bob, "A spoiler about the ending")
         cats = await _post(api, bob, "I love CATS")
@@ -75,7 +75,7 @@ async def test_list_streams_use_the_home_filters(live: Live, api: Api) -> None:
         "POST", f"/api/v1/lists/{listed['id']}/accounts", alice, json={"account_ids": [bob.id]}
     )
     await _filter(api, alice, "Spoilers", "spoiler", ["home"], "hide")
-    await settle(live.runtime)
+    await settle(api.runtime)
     async with sse(live, "list", alice.token, list=listed["id"]) as stream:
         await _post(api, bob, "spoiler ahead")
         shown = await _post(api, bob, "nothing to hide")
@@ -90,7 +90,7 @@ async def test_public_and_hashtag_streams_apply_each_readers_public_filters(
     await _filter(api, carol, "Politics", "election", ["public"], "hide")
     warn = await _filter(api, carol, "Sport", "football", ["public"], "warn")
     await _filter(api, carol, "Home only", "weather", ["home"], "hide")
-    await settle(live.runtime)
+    await settle(api.runtime)
     async with (
         websocket(live, carol.token, "?stream=public:local") as filtered,
         websocket(live, dave.token, "?stream=public:local") as unfiltered,
@@ -128,7 +128,7 @@ async def test_a_new_filter_applies_to_an_open_public_stream(live: Live, api: Ap
         assert (event, status["id"]) == ("update", first["id"])  # filters loaded by now
 
         await _filter(api, carol, "Dogs", "dogs", ["public"], "hide")
-        await settle(live.runtime)
+        await settle(api.runtime)
         await _post(api, bob, "more dogs")
         after = await _post(api, bob, "cats instead")
         event, status = await stream.next_json()
@@ -140,7 +140,7 @@ async def test_notifications_leave_out_posts_a_notifications_filter_hides(
 ) -> None:
     alice, bob = await api.member("alice"), await api.member("bob")
     await _filter(api, alice, "Spam", "giveaway", ["notifications"], "hide")
-    await settle(live.runtime)
+    await settle(api.runtime)
     async with sse(live, "user/notification", alice.token) as stream:
         await _post(api, bob, "@alice free giveaway!")
         kept = await _post(api, bob, "@alice a real question")
@@ -152,7 +152,7 @@ async def test_notifications_leave_out_posts_a_notifications_filter_hides(
 async def test_direct_conversations_use_the_thread_filters(live: Live, api: Api) -> None:
     alice, bob = await api.member("alice"), await api.member("bob")
     await _filter(api, alice, "Secrets", "password", ["thread"], "hide")
-    await settle(live.runtime)
+    await settle(api.runtime)
     async with sse(live, "direct", alice.token) as stream:
         await _post(api, bob, "@alice the password is hunter2", "direct")
         kept = await _post(api, bob, "@alice hello", "direct")
