@@ -1,10 +1,10 @@
 """Under-attack mode: anonymous browsers solve a small proof-of-work before pages are served.
 
 Never asked of: API clients (anything under /api/, the OAuth token endpoints, any request with
-an Authorization header or access token), signed-in members, federation (HTTP-signed requests,
-AS2 Accept, inbox deliveries), health and metrics, static and media files, /.well-known and
-/nodeinfo. A solved challenge sets a signed cookie, bound to the client's address, that lets
-the browser in for PARLEY_UNDER_ATTACK_PASS_HOURS.
+a live token), signed-in members, federation (inbox deliveries; HTTP-signed or AS2 requests get
+their AS2 documents, but never an HTML page without the check), health and metrics, static
+and media files, /.well-known and /nodeinfo. A solved challenge sets a signed cookie, bound to
+the client's address, that lets the browser in for PARLEY_UNDER_ATTACK_PASS_HOURS.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers
 from starlette.responses import RedirectResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parley.edge import challenge
 from parley.edge.caller import Caller
@@ -66,14 +66,21 @@ SCRIPT = """<script>
 
 
 def exempt(caller: Caller, member: str | None) -> bool:
+    """Never challenged. A token counts only once found live (`member`): a made-up one is not
+    a way past the check."""
     path = caller.path
     if is_unlimited(path) or path.startswith(EXEMPT_PREFIXES) or path in API_PATHS:
         return True
-    if caller.bearer_token or "authorization" in caller.headers:
-        return True
-    if caller.signed or caller.wants_as2 or (caller.method == "POST" and INBOX.match(path)):
+    if caller.method == "POST" and INBOX.match(path):
         return True
     return member is not None
+
+
+def federation_like(caller: Caller) -> bool:
+    """Looks like a server (a Signature or an AS2 Accept, neither checked here): it gets what
+    it asks for, but an HTML answer is swapped for the challenge, so faking these headers
+    does not get pages past the check."""
+    return caller.signed or caller.wants_as2
 
 
 def safe_next(target: str) -> str:
@@ -145,8 +152,28 @@ class UnderAttackMiddleware:
         if not await guard.attack.active() or self.has_pass(caller):
             await self.app(scope, receive, send)
             return
+        if federation_like(caller):
+            await self.app(scope, receive, self._no_html(caller, scope, receive, send))
+            return
         guard.metrics.challenged("served")
         await challenge_page(guard, caller)(scope, receive, send)
+
+    def _no_html(self, caller: Caller, scope: Scope, receive: Receive, send: Send) -> Send:
+        swapped = False
+
+        async def send_unless_html(message: Message) -> None:
+            nonlocal swapped
+            if message["type"] == "http.response.start":
+                kind = Headers(raw=message.get("headers", [])).get("content-type", "")
+                if kind.startswith("text/html"):
+                    swapped = True
+                    self.guard.metrics.challenged("served")
+                    await challenge_page(self.guard, caller)(scope, receive, send)
+                    return
+            if not swapped:
+                await send(message)
+
+        return send_unless_html
 
     def has_pass(self, caller: Caller) -> bool:
         cookie = ""

@@ -219,3 +219,28 @@ def test_the_cli_switches_it_and_refuses_a_bad_state(
     bad = runner.invoke(main, ["admin", "under-attack", "maybe"])
     assert bad.exit_code != 0
     assert "maybe" in bad.output
+
+
+async def test_made_up_credentials_or_federation_headers_do_not_get_html_past_the_check(
+    app: Starlette, runtime: Runtime, client_at: ClientAt, members: Members
+) -> None:
+    await members.create("alice")
+    await switch(app, runtime, on=True)
+    anonymous = client_at()
+    tricks = [
+        ("/local", {"Authorization": "Bearer made-up"}),
+        ("/local?access_token=made-up", {}),
+        ("/local", {"Authorization": "Basic Zm9vOmJhcg=="}),
+        ("/local", {"Signature": 'keyId="x"'}),
+        ("/local", {"Accept": "application/activity+json, text/html"}),
+        ("/@alice", {"Signature": 'keyId="x"', "Accept": "text/html"}),
+        ("/about", {"Accept": "application/ld+json"}),
+    ]
+    for path, headers in tricks:
+        response = await anonymous.get(path, headers=headers)
+        assert response.status_code == 503, (path, headers, response.status_code)
+        assert "Checking your browser" in response.text, (path, headers)
+    # A server asking for the AS2 document still gets it.
+    actor = await anonymous.get("/@alice", headers={"Accept": "application/activity+json"})
+    assert actor.status_code == 200
+    assert actor.headers["content-type"].startswith("application/activity+json")
