@@ -169,7 +169,7 @@ def _key(view: PostView, variables: dict[str, Any], has_query: bool) -> Hashable
     shown = view.shown
     viewer = variables.get("viewer")
     own = viewer is not None and viewer.account.id == shown.account.id
-    clock: list[str] = [relative_time(shown.post.created_at)]
+    clock: list[str] = [relative_time(shown.post.created_at), relative_time(shown.post.edited_at)]
     if shown.quote is not None:
         clock.append(relative_time(shown.quote.post.created_at))
     if shown.poll is not None:
