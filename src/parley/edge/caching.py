@@ -3,7 +3,8 @@ a repeat visit costs a 304), signed-in answers never leave the browser's private
 
 Anonymous means no session cookie and no token. A response that sets a cookie, or that the
 app already marked (pages with a form carry the visitor's CSRF token and say `private`), is
-not made public. `Vary: Accept` keeps HTML and ActivityPub answers of one URL apart, and
+not made public; nor is the answer to an HTTP-signed fetch, which may hold what only the
+signing server may see. `Vary: Accept` keeps HTML and ActivityPub answers of one URL apart, and
 `Vary: Cookie` keeps signed-in and anonymous ones apart.
 """
 
@@ -51,7 +52,8 @@ class CachingMiddleware:
             await self.app(scope, receive, send)
             return
         caller = self.guard.caller(scope)
-        if caller.has_credentials:
+        # A signed fetch may be answered with what only the signer may see (followers-only).
+        if caller.has_credentials or caller.signed:
             await self.app(scope, receive, self._private(send))
             return
         if caller.method != "GET":
@@ -65,7 +67,7 @@ class CachingMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["Cache-Control"] = PRIVATE
-                add_vary(headers, "Cookie", "Authorization")
+                add_vary(headers, "Cookie", "Authorization", "Signature")
             await send(message)
 
         return send_private

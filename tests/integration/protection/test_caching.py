@@ -82,3 +82,23 @@ async def test_errors_and_redirects_are_not_made_public(client_at: ClientAt) -> 
     home = await client_at().get("/home")  # asks an anonymous visitor to sign in
     assert home.status_code == 303
     assert "public" not in home.headers.get("Cache-Control", "")
+
+
+async def test_signed_fetches_are_private_since_the_answer_depends_on_the_signer(
+    client_at: ClientAt, members: Members
+) -> None:
+    # A signed fetch may be answered with a followers-only post: a shared cache must not keep
+    # it for the next (unsigned) request of the same URL.
+    await members.create("alice")
+    server = client_at(headers={"Accept": "application/activity+json"})
+    for headers in (
+        {"Signature": 'keyId="https://remote.example/actor#main-key",signature="x"'},
+        {"Signature-Input": 'sig1=("@method");keyid="x"', "Signature": "sig1=:eA==:"},
+    ):
+        answer = await server.get("/users/alice", headers=headers)
+        assert answer.status_code == 200
+        assert answer.headers["Cache-Control"] == "private, no-store", headers
+        assert "ETag" not in answer.headers
+        assert "signature" in answer.headers["Vary"].lower()
+    unsigned = await server.get("/users/alice")
+    assert unsigned.headers["Cache-Control"] == "public, max-age=10"

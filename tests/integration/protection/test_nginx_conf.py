@@ -83,7 +83,7 @@ def test_the_shipped_config_passes_nginx_t(tmp_path: Path) -> None:
 
 def test_signed_in_requests_bypass_the_page_cache() -> None:
     text = CONF.read_text()
-    assert '"$cookie_parley_session$http_authorization" $parley_private' in text
+    assert '"$cookie_parley_session$http_authorization$http_signature" $parley_private' in text
     assert "proxy_cache_bypass $parley_private;" in text
     assert "proxy_no_cache $parley_private;" in text
     for needed in (
