@@ -127,6 +127,7 @@ def app_factory() -> Any:
 @click.option("--once", is_flag=True, help="Run the jobs that are due, then exit")
 def worker(once: bool) -> None:
     """Run background jobs (deliveries, e-mail, ...) until stopped."""
+    configure_logging(_settings())  # the same JSON lines as the web processes
 
     async def work(runtime: Runtime) -> None:
         if once:
