@@ -82,13 +82,18 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class ParleyHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Ours, so configuring again replaces it and leaves other handlers (a test runner's) be."""
+
+
 def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler:
-    """Install one handler on the root logger (replacing earlier ones); returns it."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Install Parley's handler on the root logger (replacing an earlier one); returns it."""
+    handler = ParleyHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if isinstance(old, ParleyHandler):
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
     # The servers' own access logs print query strings (where tokens may travel): ours do not.

@@ -100,11 +100,11 @@ async def test_metrics_answer_a_bearer_token_and_count_refusals(client_at: Clien
 def log_lines(settings: Settings) -> Iterator[io.StringIO]:
     stream = io.StringIO()
     root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    configure_logging(settings, stream)
+    level = root.level
+    handler = configure_logging(settings, stream)
     yield stream
-    root.handlers[:] = saved[0]
-    root.setLevel(saved[1])
+    root.removeHandler(handler)
+    root.setLevel(level)
 
 
 async def test_logs_are_json_lines_with_request_ids_and_no_secrets(
