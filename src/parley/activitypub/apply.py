@@ -16,9 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.activitypub import activities
+from parley.activitypub import forwarded as forwarded_activities
 from parley.activitypub.delivery import publish
 from parley.activitypub.federation import Federation
-from parley.activitypub.fetch import Gone, fetch_document
+from parley.activitypub.fetch import Gone, fetch_document, resolve_actor
 from parley.activitypub.flags import on_flag
 from parley.activitypub.from_ap import InvalidDocument, parse_actor, visibility_of
 from parley.activitypub.moves import on_move
@@ -302,8 +303,10 @@ HANDLERS: dict[str, Apply] = {
 }
 
 
-async def process(fed: Federation, inbox_activity_id: int) -> None:
-    """Apply one stored activity (the `ap.process_inbox` job). Transient errors propagate."""
+async def process(fed: Federation, inbox_activity_id: int, *, forwarded: bool = False) -> None:
+    """Apply one stored activity (the `ap.process_inbox` job). Transient errors propagate.
+
+    A `forwarded` activity (signed by a third server) is first checked with its origin."""
     async with fed.db.reader() as session:
         row = await session.get(InboxActivity, inbox_activity_id)
         actor = (
@@ -316,12 +319,18 @@ async def process(fed: Federation, inbox_activity_id: int) -> None:
     if handler is None:
         error = f"ignored: {row.type} is not handled"
         log.info("inbox: %s", error)
-    elif actor is None:
+    elif actor is None and not forwarded:
         error = "actor unknown"
     else:
         try:
             async with fed.client() as http:
-                await handler(fed, http, actor, row.raw)
+                activity = row.raw
+                if forwarded:
+                    activity = await forwarded_activities.authenticate(fed, http, row.raw)
+                    if actor is None:
+                        actor = await resolve_actor(fed, http, row.actor_uri)
+                if actor is not None:
+                    await handler(fed, http, actor, activity)
         except (Rejected, InvalidDocument, DomainError) as exc:
             error = f"rejected: {exc}"
             log.info("inbox: %s %s from %s %s", row.type, row.activity_id, row.actor_uri, error)

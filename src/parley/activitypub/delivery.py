@@ -140,7 +140,9 @@ async def deliver(fed: Federation, payload: dict[str, Any]) -> None:
     host = host_of(inbox)
     async with fed.db.reader() as session:
         signer = await session.get(Account, payload["signer_id"])
-        available = await federation.is_host_available(session, host)
+        available = fed.hosts.recently_healthy(host) or await federation.is_host_available(
+            session, host
+        )
     if signer is None or signer.private_key_pem is None or not signer.public_key_id:
         log.info("not delivering to %s: the signing account is gone", inbox)
         return
@@ -178,8 +180,10 @@ async def _post(
         await _failed(fed, host)
         raise DeliveryFailed(str(exc)) from exc
     if 200 <= answer.status < 300:
-        async with fed.db.transaction() as session:
-            await federation.record_host_success(session, host)
+        if not fed.hosts.recently_healthy(host):
+            async with fed.db.transaction() as session:
+                await federation.record_host_success(session, host)
+            fed.hosts.healthy(host)
         return
     if 400 <= answer.status < 500 and answer.status != 429:
         log.info("delivery to %s refused with %s; giving up", inbox, answer.status)
@@ -189,5 +193,6 @@ async def _post(
 
 
 async def _failed(fed: Federation, host: str) -> None:
+    fed.hosts.failed(host)
     async with fed.db.transaction() as session:
         await federation.record_host_failure(session, host)

@@ -6,10 +6,11 @@ Built from the Runtime by the composition root (routes) and by the job handlers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
+from parley.activitypub.keycache import HostMemo, KeyCache
 from parley.config import Settings
 from parley.db.engine import Database
 from parley.domain.context import DomainContext
@@ -24,6 +25,9 @@ class Federation:
     ctx: DomainContext
     transport: httpx.AsyncBaseTransport | None = None
     resolver: Resolver | None = None
+    # Per-process caches (see parley.activitypub.keycache); shared by copies of this object.
+    keys: KeyCache = field(default_factory=KeyCache)
+    hosts: HostMemo = field(default_factory=HostMemo)
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> Federation:

@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from parley.activitypub.federation import Federation
+from parley.activitypub.forwarded import may_be_forwarded
 from parley.activitypub.signatures import SignatureError
 from parley.activitypub.verification import verify_request
 from parley.activitypub.vocab import host_of, id_of, type_of
@@ -88,22 +89,31 @@ async def receive(request: Request) -> Response:
         async with fed.db.reader() as session:
             if await federation.find_account_by_uri(session, actor_uri) is None:
                 return Response(status_code=202)
-    async with fed.client() as http:
-        try:
-            signer = await verify_request(fed, http, request, body)
-        except SignatureError as exc:
-            log.info("inbox: refused %s from %s: %s", type_of(doc), actor_uri, exc)
-            return _error(401, str(exc))
-    if signer.uri != actor_uri:
+    try:
+        signer = await verify_request(fed, None, request, body)
+    except SignatureError as exc:
+        log.info("inbox: refused %s from %s: %s", type_of(doc), actor_uri, exc)
+        return _error(401, str(exc))
+    forwarded = signer.uri != actor_uri
+    if forwarded and not may_be_forwarded(doc):
         return _error(401, "the signer is not the activity's actor")
     activity_id = id_of(doc.get("id")) or f"urn:sha256:{hashlib.sha256(body).hexdigest()}"
     if activity_id.startswith("http") and host_of(activity_id) != host_of(actor_uri):
         return _error(400, "an actor may only send activities with ids on its own host")
+    if forwarded:
+        # Checked with the origin when applied (parley.activitypub.forwarded). Kept under its
+        # own key so that a forger cannot take the id and turn the author's delivery into a
+        # "replay".
+        activity_id = f"{activity_id} forwarded-by {signer.uri}"
+    host = host_of(actor_uri)
     async with fed.db.transaction() as session:
-        row = await federation.record_inbox_activity(
+        row_id = await federation.record_inbox_activity(
             session, activity_id=activity_id, actor_uri=actor_uri, type=type_of(doc), raw=doc
         )
-        if row is not None:
-            await enqueue(session, PROCESS_JOB, {"inbox_activity_id": row.id})
-        await federation.record_host_success(session, host_of(actor_uri))
+        if row_id is not None:
+            job = {"inbox_activity_id": row_id, **({"forwarded": True} if forwarded else {})}
+            await enqueue(session, PROCESS_JOB, job)
+        if not fed.hosts.recently_healthy(host):
+            await federation.record_host_success(session, host)
+    fed.hosts.healthy(host)
     return Response(status_code=202)

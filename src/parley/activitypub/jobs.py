@@ -23,7 +23,9 @@ def build_federation_handlers(
     fed = federation or Federation.from_runtime(runtime)
 
     async def process_inbox(payload: dict[str, Any]) -> None:
-        await apply.process(fed, payload["inbox_activity_id"])
+        await apply.process(
+            fed, payload["inbox_activity_id"], forwarded=bool(payload.get("forwarded"))
+        )
 
     async def fanout(payload: dict[str, Any]) -> None:
         await delivery.fanout(fed, payload)

@@ -46,6 +46,7 @@ class Worker:
         self.db = db
         self.handlers = handlers
         self.concurrency = max(1, concurrency)
+        self._stopping = False
 
     async def _claim(self) -> Job | None:
         now = utcnow()
@@ -66,7 +67,11 @@ class Worker:
                 claimed = await session.execute(
                     update(Job)
                     .where(
+                        # Checked again here: since the SELECT, another worker may have run
+                        # the job to the end (done, lock cleared) or postponed it.
                         Job.id == job_id,
+                        Job.state == JobState.QUEUED,
+                        Job.run_at <= now,
                         or_(Job.locked_until.is_(None), Job.locked_until < now),
                     )
                     .values(locked_until=now + LEASE, attempts=Job.attempts + 1)
@@ -124,13 +129,18 @@ class Worker:
         return count
 
     async def run_forever(self, *, idle_sleep: float = 0.5) -> None:
-        """Run jobs until cancelled, `concurrency` at a time."""
+        """Run jobs, `concurrency` at a time, until cancelled or until `stop()`."""
+        self._stopping = False
         async with anyio.create_task_group() as loops:
             for _ in range(self.concurrency):
                 loops.start_soon(self._loop, idle_sleep)
 
+    def stop(self) -> None:
+        """Let run_forever return once the jobs in hand are finished (no job cut short)."""
+        self._stopping = True
+
     async def _loop(self, idle_sleep: float) -> None:
-        while True:
+        while not self._stopping:
             try:
                 worked = await self.run_once()
             except Exception:

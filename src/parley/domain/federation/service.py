@@ -11,10 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.db.base import utcnow
+from parley.db.ids import new_id
 from parley.domain.accounts.models import Account
 from parley.domain.federation.models import InboxActivity, InstanceKey, RemoteHost
 from parley.domain.moderation.blocks import apply_domain_block
@@ -110,21 +112,28 @@ async def upsert_remote_account(session: AsyncSession, actor: RemoteActor) -> Ac
 
 async def record_inbox_activity(
     session: AsyncSession, *, activity_id: str, actor_uri: str, type: str, raw: dict[str, Any]
-) -> InboxActivity | None:
-    """Store a received activity; None when it was already received (a replay)."""
-    known = await session.scalar(
-        select(InboxActivity.id).where(InboxActivity.activity_id == activity_id)
+) -> int | None:
+    """Store a received activity and return its row id; None when it was already received
+    (a replay, or a concurrent delivery of the same activity that won the race).
+
+    One INSERT ... ON CONFLICT DO NOTHING: the inbox's hot path, so no read before it."""
+    dialect = session.bind.dialect.name if session.bind is not None else ""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    row_id = new_id()
+    stored = await session.scalar(
+        insert(InboxActivity)
+        .values(
+            id=row_id,
+            activity_id=activity_id,
+            actor_uri=actor_uri,
+            type=type[:64],
+            raw=raw,
+            received_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=[InboxActivity.activity_id])
+        .returning(InboxActivity.id)
     )
-    if known is not None:
-        return None
-    row = InboxActivity(activity_id=activity_id, actor_uri=actor_uri, type=type[:64], raw=raw)
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:  # a concurrent delivery of the same activity won the race
-        return None
-    return row
+    return None if stored is None else int(stored)
 
 
 async def mark_processed(session: AsyncSession, row: InboxActivity, error: str | None) -> None:
