@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -71,10 +72,21 @@ def _follows(api: Mastodon, me: int, acct: str) -> bool:
 
 
 def test_followers_on_both_servers_follow_the_moved_account(servers: tuple[Live, Live]) -> None:
+    opened: list[Any] = []
+    try:
+        _move(servers, opened)
+    finally:
+        # Close every connection here, so none is left for a later test to find.
+        for thing in opened:
+            (thing.session if isinstance(thing, Mastodon) else thing.http).close()
+
+
+def _move(servers: tuple[Live, Live], opened: list[Any]) -> None:
     a, b = servers
     a_host, b_host = a.url.removeprefix("http://"), b.url.removeprefix("http://")
     alice, carol = sign_up(a.url, "alice"), sign_up(a.url, "carol")
-    bob, _alicenew = sign_up(b.url, "bob"), sign_up(b.url, "alicenew")
+    bob, alicenew = sign_up(b.url, "bob"), sign_up(b.url, "alicenew")
+    opened += [alice, carol, bob, alicenew]
     [remote_alice] = bob.search_v2(f"alice@{a_host}", resolve=True).accounts
     bob.account_follow(remote_alice.id)
     [local_alice] = carol.search_v2("alice", resolve=False).accounts
@@ -82,11 +94,13 @@ def test_followers_on_both_servers_follow_the_moved_account(servers: tuple[Live,
     eventually(lambda: bob.account_relationships(remote_alice.id)[0].following, "A accepts")
 
     on_b = WebSession(b.url, "alicenew")
+    opened.append(on_b)
     added = on_b.post(
         "/settings/migration/aliases", {"alias": f"alice@{a_host}"}, "/settings/migration"
     )
     assert added.status_code == 303, added.text
     on_a = WebSession(a.url, "alice")
+    opened.append(on_a)
     moved = on_a.post(
         "/settings/migration/move",
         {"target": f"alicenew@{b_host}", "current_password": PASSWORD},
@@ -101,4 +115,5 @@ def test_followers_on_both_servers_follow_the_moved_account(servers: tuple[Live,
     assert not _follows(carol, carol_id, "alice")
     assert alice.me().moved is not None
     assert alice.me().moved.acct == f"alicenew@{b_host}"
-    assert "has moved to" in httpx.get(f"{a.url}/@alice").text
+    with httpx.Client() as http:
+        assert "has moved to" in http.get(f"{a.url}/@alice").text
