@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
@@ -33,6 +34,7 @@ def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+@lru_cache(maxsize=4)  # the scripts on disk do not change while the process runs
 def head_revision(database_url: str) -> str | None:
     return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
 

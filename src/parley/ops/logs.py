@@ -99,4 +99,6 @@ def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler
     # The servers' own access logs print query strings (where tokens may travel): ours do not.
     for name in ("uvicorn.access", "granian.access"):
         logging.getLogger(name).disabled = True
+    # /health asks alembic for the schema's revision, which announces itself every time.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     return handler
