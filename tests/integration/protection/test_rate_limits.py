@@ -188,6 +188,20 @@ async def test_failed_sign_ins_lock_the_account_name_across_addresses_and_doors(
     assert (await sign_in(client_at("198.51.100.5"), "bob")).status_code == 303
 
 
+@pytest.mark.parametrize("overrides", [{"limit_sign_in_account": "3/hour"}])
+async def test_other_spellings_of_one_login_count_against_the_same_account(
+    client_at: ClientAt, members: Members
+) -> None:
+    # "@alice", "@@alice" and her e-mail address all sign in as alice: they share her count.
+    await members.create("alice")
+    for n, login in enumerate(("@alice", "@@Alice", " ALICE@example.org ")):
+        answer = await sign_in(client_at(f"198.51.100.{20 + n}"), login, "wrong")
+        assert answer.status_code == 401, login
+    refused = await sign_in(client_at("198.51.100.30"), "@@@alice")
+    assert refused.status_code == 429
+    assert "Too many failed sign-in attempts" in refused.text
+
+
 async def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(
     client_at: ClientAt, settings: Settings
 ) -> None:

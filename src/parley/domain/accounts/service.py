@@ -174,16 +174,17 @@ async def authenticate(
 
     `allow_suspended`: the web UI lets a suspended member in, to read the decision and appeal
     it (and nothing else); every other door refuses them."""
-    await throttle.check_sign_in(ctx, login)
     user = await find_user_by_login(session, login)
+    key = throttle.sign_in_key(login, None if user is None else user.id)
+    await throttle.check_sign_in(ctx, key)
     if user is None:
         # Hash anyway so response time does not reveal which logins exist.
         await ctx.passwords.verify_nothing(password)
-        await throttle.note_failed_sign_in(ctx, login)
+        await throttle.note_failed_sign_in(ctx, key)
         raise Unauthenticated(BAD_CREDENTIALS)
     if not await ctx.passwords.verify(user.password_hash, password):
         user.failed_sign_ins += 1
-        await throttle.note_failed_sign_in(ctx, login)
+        await throttle.note_failed_sign_in(ctx, key)
         raise Unauthenticated(BAD_CREDENTIALS)
     if user.disabled:
         raise Forbidden("This account is disabled")

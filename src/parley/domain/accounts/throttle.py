@@ -12,8 +12,12 @@ SIGN_IN_MESSAGE = "Too many failed sign-in attempts for this account; try again 
 TWO_FACTOR_MESSAGE = "Too many wrong codes; try again later"
 
 
-def _login_key(login: str) -> str:
-    return login.strip().lower()
+def sign_in_key(login: str, user_id: int | None) -> str:
+    """The count a sign-in attempt goes to: the member it names, whichever way it is spelled
+    (username, "@username", e-mail address, any case), else the login as normalised."""
+    if user_id is not None:
+        return f"user:{user_id}"
+    return "login:" + login.strip().lstrip("@").lower()
 
 
 async def _require(ctx: DomainContext, limit: Limit, key: str, message: str) -> None:
@@ -24,16 +28,17 @@ async def _require(ctx: DomainContext, limit: Limit, key: str, message: str) -> 
         raise RateLimited(message, verdict.retry_after)
 
 
-async def check_sign_in(ctx: DomainContext, login: str) -> None:
-    """Refuse (before any password is checked) once this account name failed too often."""
+async def check_sign_in(ctx: DomainContext, key: str) -> None:
+    """Refuse (before any password is checked) once this account (`sign_in_key`) failed too
+    often."""
     if ctx.limiter is not None:
         limit = ctx.limiter.limits.sign_in_account
-        await _require(ctx, limit, _login_key(login), SIGN_IN_MESSAGE)
+        await _require(ctx, limit, key, SIGN_IN_MESSAGE)
 
 
-async def note_failed_sign_in(ctx: DomainContext, login: str) -> None:
+async def note_failed_sign_in(ctx: DomainContext, key: str) -> None:
     if ctx.limiter is not None:
-        await ctx.limiter.hit(ctx.limiter.limits.sign_in_account, _login_key(login))
+        await ctx.limiter.hit(ctx.limiter.limits.sign_in_account, key)
 
 
 async def check_second_factor(ctx: DomainContext, user_id: int) -> None:
