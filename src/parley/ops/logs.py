@@ -2,7 +2,8 @@
 
 Secrets never reach the log: access lines carry the path without its query string (tokens
 travel there for streaming), no headers, and a filter masks anything that looks like a
-credential in a message (`Bearer ...`, `password=...`, `access_token=...`, cookies).
+credential in a message (`Bearer ...`, `password=...`, `access_token=...`, cookies) and the
+secret part of a password reset or invitation path.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ SECRET_PATTERNS = (
         r"|authorization|cookie|set-cookie|parley_session|parley_csrf|parley_pass)"
         r"([\"']?\s*[:=]\s*[\"']?)[^\s\"'&;,}]+"
     ),
+    # Paths that carry a secret: password reset links and invitation codes.
+    re.compile(r"(/auth/reset/|/invite/)()[^\s/?\"'&;,}]+"),
 )
 # Attributes every LogRecord has; anything else came in through `extra=`.
 STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
@@ -37,7 +40,9 @@ SENSITIVE_KEYS = {"authorization", "cookie", "password", "token", "secret", "set
 
 def redact(text: str) -> str:
     text = SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)} [redacted]", text)
-    return SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
+    for pattern in SECRET_PATTERNS[1:]:
+        text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
+    return text
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from parley.ops.logs import ParleyHandler, configure_logging, redact
         ('{"client_secret": "s3cr3t"}', "s3cr3t"),
         ("Cookie: parley_session=sess1; parley_csrf=c2", "sess1"),
         ("basic dXNlcjpwYXNz", "dXNlcjpwYXNz"),
+        ("GET /auth/reset/Rst0ken-_9 200", "Rst0ken-_9"),  # a password reset link
+        ('{"path": "/invite/Inv1teCode"}', "Inv1teCode"),
     ],
 )
 def test_credentials_are_masked(text: str, secret: str) -> None:
@@ -30,6 +32,7 @@ def test_credentials_are_masked(text: str, secret: str) -> None:
 
 def test_plain_text_is_left_alone() -> None:
     assert redact("GET /@alice 200 in 12 ms") == "GET /@alice 200 in 12 ms"
+    assert redact("GET /invite 200") == "GET /invite 200"
 
 
 def test_configuring_again_replaces_only_parleys_handler() -> None:
