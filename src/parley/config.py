@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     limit_two_factor: str = "10/10 minutes"
     limit_anonymous_paging: str = "300/15 minutes"
     limit_federation_ip: str = "3000/5 minutes"
+    # A refused request is answered after this long (a tarpit for floods); 0: at once.
+    ratelimit_delay_ms: int = Field(default=1000, ge=0, le=30_000)
     # Anonymous requests (no session, no token) in flight at once from one address; 0: no cap.
     anonymous_concurrency_per_ip: int = Field(default=4, ge=0)
     # Anonymous visitors page back through timelines and profiles this far (days); 0: no cap.

@@ -6,16 +6,23 @@ Mastodon API responses carry X-RateLimit-Limit/Remaining/Reset for the caller's 
 
 Anonymous requests from one address are also capped in how many may be in flight at once
 (PARLEY_ANONYMOUS_CONCURRENCY_PER_IP): one address flooding an expensive page then holds a
-few workers' worth of the server, and the rest of its requests are refused at once, cheaply.
+few workers' worth of the server, and the rest of its requests are refused, cheaply.
+
+Refusals are answered after PARLEY_RATELIMIT_DELAY_MS (a tarpit): a client that floods over
+many connections then waits on each of them instead of looping as fast as the server can
+refuse, which is what keeps a one-address flood from taking the process. At most
+TARPIT_PER_ADDRESS refusals per address wait at once; past that they are answered at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parley.edge.doors import Door, counts_for, door_of, is_unlimited
@@ -25,12 +32,15 @@ from parley.infra.ratelimit import Limit, Verdict
 
 log = logging.getLogger(__name__)
 
+TARPIT_PER_ADDRESS = 256
+
 
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, guard: Guard) -> None:
         self.app = app
         self.guard = guard
         self.in_flight: Counter[str] = Counter()  # anonymous requests running, per address
+        self.waiting: Counter[str] = Counter()  # refusals held in the tarpit, per address
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         guard = self.guard
@@ -56,7 +66,7 @@ class RateLimitMiddleware:
                 "rate limited",
                 extra={"limit": worst.limit.name, "door": door.value, "client": caller.ip_key},
             )
-            await too_many(door, worst)(scope, receive, send)
+            await self._refuse(caller.ip_key, too_many(door, worst), scope, receive, send)
             return
         cap = guard.settings.anonymous_concurrency_per_ip
         # Long-lived streams are not "in flight" the way a page render is.
@@ -66,7 +76,7 @@ class RateLimitMiddleware:
             if self.in_flight[key] >= cap:
                 guard.metrics.rate_limited(door.value, "anonymous_concurrency")
                 busy = Verdict(False, Limit("anonymous_concurrency", cap, 1), 0, time.time() + 1)
-                await too_many(door, busy)(scope, receive, send)
+                await self._refuse(key, too_many(door, busy), scope, receive, send)
                 return
             self.in_flight[key] += 1
             try:
@@ -77,6 +87,20 @@ class RateLimitMiddleware:
                     del self.in_flight[key]
             return
         await self._forward(door, verdicts, scope, receive, send)
+
+    async def _refuse(
+        self, key: str, response: Response, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        delay = self.guard.settings.ratelimit_delay_ms / 1000
+        if delay > 0 and self.waiting[key] < TARPIT_PER_ADDRESS:
+            self.waiting[key] += 1
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self.waiting[key] -= 1
+                if self.waiting[key] <= 0:
+                    del self.waiting[key]
+        await response(scope, receive, send)
 
     async def _forward(
         self, door: Door, verdicts: list[Verdict], scope: Scope, receive: Receive, send: Send

@@ -27,7 +27,8 @@ def overrides() -> dict[str, Any]:
 
 @pytest.fixture
 def settings(settings: Settings, overrides: dict[str, Any]) -> Settings:
-    return settings.model_copy(update=overrides)
+    # Refusals answer at once here (the tarpit has its own test).
+    return settings.model_copy(update={"ratelimit_delay_ms": 0, **overrides})
 
 
 ClientAt = Callable[..., httpx.AsyncClient]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
+import pytest
 
 from parley.config import Settings
+from parley.edge import ratelimit
 from parley.edge.attack import AttackState
 from parley.edge.guard import Guard
 from parley.edge.members import MemberCache
@@ -37,7 +40,7 @@ async def test_anonymous_requests_in_flight_are_capped_per_address() -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"page"})
 
-    edge = build(Settings(anonymous_concurrency_per_ip=2), slow_page)
+    edge = build(Settings(anonymous_concurrency_per_ip=2, ratelimit_delay_ms=0), slow_page)
 
     def client(ip: str) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=edge, client=(ip, 1))
@@ -62,3 +65,26 @@ async def test_anonymous_requests_in_flight_are_capped_per_address() -> None:
     assert edge.in_flight == {}
     for c in (flood, other):
         await c.aclose()
+
+
+async def test_refusals_wait_in_the_tarpit_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def page(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"page"})
+
+    edge = build(Settings(limit_per_ip="1/minute", ratelimit_delay_ms=300), page)
+    transport = httpx.ASGITransport(app=edge, client=("203.0.113.9", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://parley.test") as client:
+        started = time.perf_counter()
+        assert (await client.get("/about")).status_code == 200
+        assert time.perf_counter() - started < 0.3  # allowed requests never wait
+        started = time.perf_counter()
+        assert (await client.get("/about")).status_code == 429
+        assert time.perf_counter() - started >= 0.3
+        # Past the bound, refusals are answered at once (no unbounded pile of waiting tasks).
+        monkeypatch.setattr(ratelimit, "TARPIT_PER_ADDRESS", 1)
+        started = time.perf_counter()
+        answers = await asyncio.gather(client.get("/about"), client.get("/about"))
+        assert [a.status_code for a in answers] == [429, 429]
+        assert edge.waiting == {}
+    assert time.perf_counter() - started >= 0.3
