@@ -4,8 +4,8 @@ What goes in: every table, read in one consistent snapshot and streamed row by r
 whole database in memory), so it loads into SQLite or PostgreSQL alike; the actors' keys,
 which live in the database (accounts.private_key_pem, instance_keys); the admin-edited
 instance settings, also in the database; the local media folder; a copy of the non-secret
-configuration. What stays out: secrets (PARLEY_SECRET_KEY, passwords, S3 keys, the database
-and Redis URLs) and media kept in S3, which stays where it is.
+configuration. What stays out: secrets (PARLEY_SECRET_KEY, passwords, S3 keys, the metrics
+token, the database and Redis URLs) and media kept in S3, which stays where it is.
 """
 
 from __future__ import annotations
@@ -47,7 +47,15 @@ from parley.operations.snapshot import snapshot
 BATCH = 5000
 # Settings that hold secrets or credentials: never written into an archive.
 SECRET_SETTINGS = frozenset(
-    {"secret_key", "smtp_password", "s3_access_key", "s3_secret_key", "database_url", "redis_url"}
+    {
+        "secret_key",
+        "smtp_password",
+        "s3_access_key",
+        "s3_secret_key",
+        "database_url",
+        "redis_url",
+        "metrics_token",
+    }
 )
 
 
