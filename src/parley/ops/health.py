@@ -117,7 +117,9 @@ def allowed_to_scrape(request: Request, token: str | None) -> bool:
     """Loopback peers (the socket's address, never a forwarded one), or the bearer token."""
     if token:
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), token):
+        # Compared as bytes: compare_digest refuses non-ASCII str (a header may hold any).
+        given = value.strip().encode("latin-1", "replace")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given, token.encode()):
             return True
     peer = request.client.host if request.client else ""
     forwarded = "x-forwarded-for" in request.headers

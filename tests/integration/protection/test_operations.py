@@ -91,6 +91,8 @@ async def test_metrics_answer_a_bearer_token_and_count_refusals(client_at: Clien
     assert (await visitor.get("/about")).status_code == 429
     wrong = await visitor.get("/metrics", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 403
+    garbage = await visitor.get("/metrics", headers={"Authorization": b"Bearer \xe9\xff"})
+    assert garbage.status_code == 403
     scrape = await visitor.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
     assert scrape.status_code == 200
     assert 'parley_rate_limited_total{door="web",limit="per_ip"} 1.0' in scrape.text

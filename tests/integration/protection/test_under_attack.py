@@ -111,6 +111,12 @@ async def test_forged_wrong_and_expired_answers_are_refused(
         assert refused.status_code == 403, data
         assert challenge.PASS_COOKIE not in refused.cookies
     assert (await client.get("/local")).status_code == 503
+    # Garbage (not ASCII, no separator, huge) is refused the same way, never a 500.
+    for garbage in ("x~\u00e9", "\u00e9", "~", "a~b~c~d~e", "x" * 3000):
+        refused = await client.post("/_edge/challenge", data={"challenge": garbage, "answer": "1"})
+        assert refused.status_code == 403, garbage
+    raw = {"Cookie": f"{challenge.PASS_COOKIE}=pass~x~1~\u00e9".encode("latin-1")}
+    assert (await client_at().get("/local", headers=raw)).status_code == 503  # type: ignore[dict-item]
     # A made-up or expired pass cookie does not help either.
     client.cookies.set(challenge.PASS_COOKIE, f"pass~{REMOTE}~9999999999~00")
     assert (await client.get("/local")).status_code == 503
