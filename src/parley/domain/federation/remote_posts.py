@@ -1,8 +1,9 @@
 """Posts written on other servers: stored as they arrive, already sanitized by the adapter.
 
 parley.domain.posts.service.create_post renders text a member typed; a remote post arrives as
-HTML and is not bound by this instance's length limit, so it is written here, with the same
-building blocks (mention and tag rows, counters, home-feed fan-out, notifications).
+HTML and is not bound by this instance's length limit, so its content, poll and media are made
+here; the rest (thread links, mention and tag rows, counters, screening, fan-out,
+notifications, the post.created event) is parley.domain.posts.writing, shared with local posts.
 """
 
 from __future__ import annotations
@@ -19,14 +20,10 @@ from parley.domain.accounts.models import Account
 from parley.domain.events import Event, record
 from parley.domain.media.remote import RemoteMedia, remote_urls, replace_remote_attachments
 from parley.domain.moderation.autoflag.screening import screen_post
-from parley.domain.notifications.models import NotificationType
-from parley.domain.notifications.service import notify
 from parley.domain.posts.content import replace_mentions_and_tags
-from parley.domain.posts.counting import add_to_counter, count_new_post
 from parley.domain.posts.formatting import Formatted
 from parley.domain.posts.models import Poll, Post, PostEdit
-from parley.domain.posts.visibility import can_see
-from parley.domain.timelines.service import fan_out_post
+from parley.domain.posts.writing import new_post, settle_new_post
 
 
 @dataclass(slots=True)
@@ -77,11 +74,11 @@ async def create_remote_post(
     if existing is not None:
         return existing
     parent, quoted = data.in_reply_to, data.quote_of
-    post_id = new_id()
-    post = Post(
-        id=post_id,
-        account_id=author.id,
-        local=False,
+    post = new_post(
+        post_id=new_id(),
+        author=author,
+        parent=parent,
+        quoted=quoted,
         uri=data.uri,
         url=data.url,
         text=data.text,
@@ -90,41 +87,31 @@ async def create_remote_post(
         sensitive=data.sensitive,
         visibility=data.visibility,
         language=data.language,
-        in_reply_to_id=None if parent is None else parent.id,
-        in_reply_to_account_id=None if parent is None else parent.account_id,
-        thread_id=post_id if parent is None else (parent.thread_id or parent.id),
-        quote_of_id=None if quoted is None else quoted.id,
         has_poll=data.poll is not None,
         created_at=_created_at(data),
         edited_at=data.edited_at,
     )
-    session.add(post)
-    await session.flush()
-    mentioned = list({a.id: a for a in data.mentioned}.values())
-    await replace_mentions_and_tags(
-        session, post=post, formatted=_formatted(data), mentioned=mentioned
-    )
-    if data.poll is not None:
-        await _write_poll(session, post, data.poll)
-    if data.attachments:
-        post.has_media = bool(
-            await replace_remote_attachments(
-                session, account_id=author.id, post_id=post.id, items=data.attachments
+
+    async def attach(post: Post) -> None:
+        if data.poll is not None:
+            await _write_poll(session, post, data.poll)
+        if data.attachments:
+            post.has_media = bool(
+                await replace_remote_attachments(
+                    session, account_id=author.id, post_id=post.id, items=data.attachments
+                )
             )
-        )
-    await count_new_post(session, author.id)
-    if parent is not None:
-        await add_to_counter(session, Post.replies_count, parent.id, 1)
-    if quoted is not None:
-        await add_to_counter(session, Post.quotes_count, quoted.id, 1)
-    # A remote post an automated flag holds is not shown until a moderator approves it.
-    if await screen_post(session, post=post, author=author):
-        return post
-    await fan_out_post(session, post)
-    await _notify(session, post, parent=parent, quoted=quoted, mentioned=mentioned)
-    # Streams show remote posts too; the federation listener ignores non-local authors.
-    await record(session, Event.POST_CREATED, post_id=post.id)
-    return post
+
+    return await settle_new_post(
+        session,
+        post=post,
+        author=author,
+        formatted=_formatted(data),
+        mentioned=list({a.id: a for a in data.mentioned}.values()),
+        parent=parent,
+        quoted=quoted,
+        attach=attach,
+    )
 
 
 async def _write_poll(
@@ -143,35 +130,6 @@ async def _write_poll(
     row.votes_count = sum(votes for _, votes in options)
     row.voters_count = voters
     await session.flush()
-
-
-async def _notify(
-    session: AsyncSession,
-    post: Post,
-    *,
-    parent: Post | None,
-    quoted: Post | None,
-    mentioned: list[Account],
-) -> None:
-    """As for local posts: one notification per person; comment beats mention beats quote."""
-    told = {post.account_id}
-    wanted: list[tuple[int, str]] = []
-    if parent is not None and await can_see(session, parent.account_id, post):
-        wanted.append((parent.account_id, NotificationType.COMMENT))
-    wanted += [(account.id, NotificationType.MENTION) for account in mentioned]
-    if quoted is not None and await can_see(session, quoted.account_id, post):
-        wanted.append((quoted.account_id, NotificationType.QUOTE))
-    for recipient_id, kind in wanted:
-        if recipient_id in told:
-            continue
-        told.add(recipient_id)
-        await notify(
-            session,
-            recipient_id=recipient_id,
-            from_account_id=post.account_id,
-            type=kind,
-            post_id=post.id,
-        )
 
 
 async def update_remote_post(session: AsyncSession, *, post: Post, data: RemotePostData) -> Post:

@@ -31,7 +31,7 @@ from parley.domain.posts.content import (
     render,
     replace_mentions_and_tags,
 )
-from parley.domain.posts.counting import add_to_counter, count_new_post
+from parley.domain.posts.counting import add_to_counter
 from parley.domain.posts.echoes import echo_post, forget_post, remove_echo, unecho_post
 from parley.domain.posts.models import Mention, Post, PostEdit, Visibility
 from parley.domain.posts.polls import (
@@ -43,7 +43,7 @@ from parley.domain.posts.polls import (
 )
 from parley.domain.posts.queries import NOT_FOUND, find_original, find_poll, get_own_post
 from parley.domain.posts.visibility import can_see
-from parley.domain.timelines.service import fan_out_post
+from parley.domain.posts.writing import new_post, publish_post, settle_new_post
 
 STAFF = (Role.OWNER, Role.ADMIN, Role.MODERATOR)
 
@@ -105,10 +105,11 @@ async def create_post(
     elif uri is None:
         raise Invalid("uri", "A remote post needs its URI")
     formatted, mentioned = await render(session, ctx, text)
-    post = Post(
-        id=post_id,
-        account_id=author.id,
-        local=author.is_local,
+    post = new_post(
+        post_id=post_id,
+        author=author,
+        parent=parent,
+        quoted=quoted,
         uri=uri,
         url=url,
         text=text,
@@ -117,97 +118,33 @@ async def create_post(
         sensitive=sensitive or bool(spoiler_text),
         visibility=visibility,
         language=language,
-        in_reply_to_id=None if parent is None else parent.id,
-        in_reply_to_account_id=None if parent is None else parent.account_id,
-        thread_id=post_id if parent is None else (parent.thread_id or parent.id),
-        quote_of_id=None if quoted is None else quoted.id,
         application=application,
     )
-    session.add(post)
-    await session.flush()
-    await replace_mentions_and_tags(session, post=post, formatted=formatted, mentioned=mentioned)
-    if poll is not None:
-        await add_poll(session, post=post, spec=poll)
-    if media_ids:
-        await attach_media(
-            session,
-            account_id=author.id,
-            post_id=post.id,
-            media_ids=media_ids,
-            allow_processing=allow_processing_media,
-            require_description=bool(preferences and preferences.require_media_description),
-        )
-        post.has_media = True
 
-    await count_new_post(session, author.id)
-    if parent is not None:
-        await add_to_counter(session, Post.replies_count, parent.id, 1)
-    if quoted is not None:
-        await add_to_counter(session, Post.quotes_count, quoted.id, 1)
-    # A post an automated flag holds stays with its author until a moderator approves it.
-    if not await screen_post(session, post=post, author=author):
-        await _publish(session, post, parent=parent, quoted=quoted, mentioned=mentioned)
-    return post
+    async def attach(post: Post) -> None:
+        if poll is not None:
+            await add_poll(session, post=post, spec=poll)
+        if media_ids:
+            await attach_media(
+                session,
+                account_id=author.id,
+                post_id=post.id,
+                media_ids=media_ids,
+                allow_processing=allow_processing_media,
+                require_description=bool(preferences and preferences.require_media_description),
+            )
+            post.has_media = True
 
-
-async def _publish(
-    session: AsyncSession,
-    post: Post,
-    *,
-    parent: Post | None,
-    quoted: Post | None,
-    mentioned: list[Account],
-) -> None:
-    await fan_out_post(session, post)
-    await _notify_new_post(session, post, parent=parent, quoted=quoted, mentioned=mentioned)
-    await record(session, Event.POST_CREATED, post_id=post.id)
-
-
-async def publish_post(session: AsyncSession, post: Post) -> None:
-    """Publish a post that was held for review (local or remote): fan it out, notify the
-    people it concerns and announce it, as when a post is written."""
-    mentioned = list(
-        await session.scalars(
-            select(Account)
-            .join(Mention, Mention.account_id == Account.id)
-            .where(Mention.post_id == post.id)
-        )
+    return await settle_new_post(
+        session,
+        post=post,
+        author=author,
+        formatted=formatted,
+        mentioned=mentioned,
+        parent=parent,
+        quoted=quoted,
+        attach=attach,
     )
-    parent = None if post.in_reply_to_id is None else await session.get(Post, post.in_reply_to_id)
-    quoted = None if post.quote_of_id is None else await session.get(Post, post.quote_of_id)
-    await _publish(session, post, parent=parent, quoted=quoted, mentioned=mentioned)
-
-
-async def _notify_new_post(
-    session: AsyncSession,
-    post: Post,
-    *,
-    parent: Post | None,
-    quoted: Post | None,
-    mentioned: list[Account],
-) -> None:
-    """One notification per person: comment beats mention beats quote."""
-    told = {post.account_id}
-
-    async def tell(recipient_id: int, kind: str) -> None:
-        if recipient_id in told:
-            return
-        told.add(recipient_id)
-        await notify(
-            session,
-            recipient_id=recipient_id,
-            from_account_id=post.account_id,
-            type=kind,
-            post_id=post.id,
-        )
-
-    # The replied-to and quoted authors are told only if they may read the new post.
-    if parent is not None and await can_see(session, parent.account_id, post):
-        await tell(parent.account_id, NotificationType.COMMENT)
-    for account in mentioned:
-        await tell(account.id, NotificationType.MENTION)
-    if quoted is not None and await can_see(session, quoted.account_id, post):
-        await tell(quoted.account_id, NotificationType.QUOTE)
 
 
 async def edit_post(
