@@ -45,6 +45,8 @@ async def checked_form(request: Request) -> FormData:
     form = await request.form()
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
-    if not cookie or not sent or not secrets.compare_digest(cookie, sent):
+    # As bytes: compare_digest refuses non-ASCII str, and both values come from the client.
+    matches = secrets.compare_digest(cookie.encode(), sent.encode())
+    if not cookie or not sent or not matches:
         raise CsrfError("The form was out of date or not sent from this site; please try again")
     return form

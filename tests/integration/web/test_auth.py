@@ -75,8 +75,10 @@ async def test_sign_up_without_csrf_token_is_forbidden_and_creates_nothing(
     }
     missing = await browser.post("/auth/sign_up", fields, csrf=False)
     wrong = await browser.post("/auth/sign_up", {**fields, "csrf_token": "forged"})
+    not_ascii = await browser.post("/auth/sign_up", {**fields, "csrf_token": "forg\u00e9d"})
     assert missing.status_code == 403
     assert wrong.status_code == 403
+    assert not_ascii.status_code == 403
     assert await _accounts(runtime) == 0
 
 

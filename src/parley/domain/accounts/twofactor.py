@@ -47,7 +47,8 @@ def disable(user: User) -> None:
 
 def _matching_step(secret: str, code: str) -> int | None:
     code = code.strip().replace(" ", "")
-    if not code.isdigit() or len(code) != 6:
+    # isascii: str.isdigit also accepts other scripts' digits, which compare_digest refuses.
+    if not code.isascii() or not code.isdigit() or len(code) != 6:
         return None
     totp = pyotp.TOTP(secret)
     now_step = int(totp.timecode(datetime.now(UTC)))
