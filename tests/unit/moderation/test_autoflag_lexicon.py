@@ -75,6 +75,11 @@ def test_a_phrase_matches_whole_words_in_any_case_and_spacing() -> None:
         ("[unclosed", True, "Not a valid regular expression"),
         ("a*", True, "matches empty text"),
         ("(a+)+$", True, "Nested repetition"),
+        ("((a+))+$", True, "Nested repetition"),
+        ("(a|aa)+$", True, "Nested repetition"),
+        ("(?:x|y)*z", True, "Nested repetition"),
+        ("(.*a){12}", True, "Nested repetition"),
+        ("(a?){2,}b", True, "Nested repetition"),
     ],
 )
 def test_bad_patterns_are_refused_with_a_reason(pattern: str, is_regex: bool, message: str) -> None:
@@ -88,6 +93,13 @@ def test_weights_outside_the_range_are_refused(weight: float | None) -> None:
     with pytest.raises(Invalid) as refused:
         lexicon.check_entry("kill you", weight, False, "")
     assert refused.value.field == "weight"
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"\bkill(s|ed)? you\b", r"(kill|shoot) (him|her)", r"[(+*]x", r"\(a+\)+", r"a+b*"]
+)
+def test_plain_expressions_are_accepted(pattern: str) -> None:
+    lexicon.check_entry(pattern, 1.0, True, "")
 
 
 def test_every_shipped_entry_is_a_valid_pattern() -> None:

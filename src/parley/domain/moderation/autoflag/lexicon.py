@@ -35,8 +35,38 @@ TARGET = (
 )
 PLACEHOLDERS = {"<target>": TARGET, "*": r"\w+"}
 _WORD = re.compile(r"[\w'-]+")
-# A group with a repeated inside, itself repeated: (a+)+, (\w*x)*, (a|b+){2,}.
-_NESTED_REPEAT = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)(?:[+*]|\{\d*,)")
+_COUNTED = re.compile(r"\{\d*(?:,\d*)?\}")  # {3}, {2,}, {,5}, {1,4}
+
+
+def _risky_repetition(pattern: str) -> bool:
+    """A repeated group holding a repetition or alternatives: (a+)+, ((a+))+, (a|aa)+,
+    (.*a){12}. Python's engine backtracks through these exponentially on a near-match."""
+    holds: list[bool] = []  # per open group: whether it holds a quantifier or '|'
+    i, in_class = 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class or char == "[":
+            in_class = char == "[" or char != "]"
+        elif char == "(":
+            holds.append(False)
+            if pattern.startswith("(?", i):
+                i += 1  # (?:, (?=, (?P<...>: the '?' is not a quantifier
+        elif char == ")":
+            risky = holds.pop() if holds else False
+            rest = pattern[i + 1 :]
+            repeated = rest[:1] in ("+", "*") or bool(_COUNTED.match(rest))
+            if risky and repeated:
+                return True
+            if holds and (risky or repeated):
+                holds[-1] = True
+        elif holds and (char in "+*?|" or _COUNTED.match(pattern, i)):
+            holds[-1] = True
+        i += 1
+    return False
+
 
 _WILL = "{i will|i'll|ill|i am going to|i'm going to|im going to|i'm gonna|im gonna|gonna|we will|we'll|we're going to|we are going to}"  # noqa: E501
 
@@ -179,8 +209,11 @@ def check_regex(pattern: str) -> re.Pattern[str]:
         raise Invalid("pattern", f"Not a valid regular expression: {exc}") from exc
     if compiled.search("") is not None:
         raise Invalid("pattern", "This expression matches empty text, so it matches every post")
-    if _NESTED_REPEAT.search(pattern):
-        raise Invalid("pattern", "Nested repetition like (a+)+ can hang the server; simplify it")
+    if _risky_repetition(pattern):
+        raise Invalid(
+            "pattern",
+            "Nested repetition like (a+)+ or (a|aa)+ can hang the server; simplify it",
+        )
     return compiled
 
 
