@@ -76,6 +76,20 @@ def _media_in_use(media_dir: Path) -> bool:
     return media_dir.exists() and (not media_dir.is_dir() or any(media_dir.iterdir()))
 
 
+def _refuse_if_in_use(tables_with_rows: list[str], settings: Settings) -> None:
+    where = []
+    if tables_with_rows:
+        named = ", ".join(tables_with_rows[:5]) + ("..." if len(tables_with_rows) > 5 else "")
+        where.append(f"the database (tables {named})")
+    if not settings.s3_bucket and _media_in_use(settings.media_dir):
+        where.append(f"the media folder {settings.media_dir}")
+    if where:
+        raise TargetNotEmpty(
+            f"{' and '.join(where)} already hold an instance: restore into an empty "
+            "database and media folder, or pass --force to replace what is there"
+        )
+
+
 def _check_archive(reader: ArchiveReader, settings: Settings, allow_domain_change: bool) -> None:
     manifest = reader.manifest
     check_loadable(manifest.schema_revision, manifest.tables)
@@ -178,20 +192,8 @@ async def restore(
         notes = _config_notes(reader, settings)
         engine = transactional_engine(settings.database_url)
         try:
-            busy = await _tables_with_rows(engine)
-            media_dir = settings.media_dir
-            local_media = not settings.s3_bucket
-            media_busy = local_media and _media_in_use(media_dir)
-            if (busy or media_busy) and not force:
-                where = (
-                    [f"the database (tables {', '.join(busy[:5])}{'...' if len(busy) > 5 else ''})"]
-                    if busy
-                    else []
-                ) + ([f"the media folder {media_dir}"] if media_busy else [])
-                raise TargetNotEmpty(
-                    f"{' and '.join(where)} already hold an instance: restore into an empty "
-                    "database and media folder, or pass --force to replace what is there"
-                )
+            if not force:
+                _refuse_if_in_use(await _tables_with_rows(engine), settings)
             report = await _restore_into(engine, reader, settings, force, progress)
         finally:
             await engine.dispose()

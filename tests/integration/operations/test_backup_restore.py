@@ -28,7 +28,7 @@ from parley.domain.instance import service as instance_service
 from parley.domain.posts.models import Post
 from parley.operations import commands
 from parley.operations.backup import backup
-from parley.operations.errors import OperationRefused, TargetNotEmpty
+from parley.operations.errors import IncompatibleArchive, OperationRefused, TargetNotEmpty
 from parley.operations.progress import Silent
 from parley.operations.restore import restore
 from parley.runtime import Runtime
@@ -513,3 +513,60 @@ async def test_a_load_that_fails_halfway_on_postgresql_leaves_no_rows(
         assert not settings.media_dir.exists()
     finally:
         engines["postgresql"].release(url)
+
+
+async def test_no_secret_goes_into_the_archive(source: Instance, tmp_path: Path) -> None:
+    await populate(source)
+    secrets = {
+        "secret_key": "secret-key-d41d8cd98f00",
+        "smtp_password": "smtp-password-9e107d9d372b",
+        "s3_secret_key": "s3-secret-e4d909c290d0",
+        "s3_access_key": "s3-access-0cc175b9c0f1",
+    }
+    settings = source.settings.model_copy(update=secrets)
+    archive = tmp_path / "secrets.zip"
+    await backup(settings, archive)
+    with zipfile.ZipFile(archive) as opened:
+        contents = b"".join(opened.read(name) for name in opened.namelist())
+        config = orjson.loads(opened.read("instance/config.json"))
+    for value in secrets.values():
+        assert value.encode() not in contents
+    assert "database_url" not in config
+    assert config["domain"] == DOMAIN
+    assert config["database_engine"] == source.settings.database_url.split("+")[0]
+
+
+async def test_media_in_s3_stays_there_and_is_named_in_the_archive(
+    source: Instance, tmp_path: Path
+) -> None:
+    await populate(source)
+    in_s3 = source.settings.model_copy(
+        update={"s3_bucket": "parley-media", "s3_endpoint_url": "https://s3.example"}
+    )
+    archive = tmp_path / "s3.zip"
+    report = await backup(in_s3, archive)
+    assert report.media_files == 0
+    with zipfile.ZipFile(archive) as opened:
+        manifest = orjson.loads(opened.read("manifest.json"))
+        assert not [n for n in opened.namelist() if n.startswith("media/")]
+    assert manifest["media"]["store"] == "s3"
+    assert manifest["media"]["bucket"] == "parley-media"
+
+    target = instance_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'new' / 'parley.db'}", tmp_path / "new"
+    )
+    restored = await restore(target, archive)
+    assert any("S3 bucket 'parley-media'" in note for note in restored.notes)
+
+
+async def test_local_media_is_not_restored_into_an_instance_that_uses_s3(
+    archive: Path, tmp_path: Path
+) -> None:
+    target = instance_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'new' / 'parley.db'}",
+        tmp_path / "new",
+        s3_bucket="parley-media",
+    )
+    with pytest.raises(IncompatibleArchive, match="stores media in S3"):
+        await restore(target, archive)
+    assert not (tmp_path / "new" / "parley.db").exists()
