@@ -11,12 +11,15 @@ import hashlib
 import logging
 from typing import Any
 
+import anyio.to_thread
 import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from parley.activitypub.federation import Federation
+from parley.activitypub.fetch import FetchError, resolve_key
 from parley.activitypub.forwarded import may_be_forwarded
+from parley.activitypub.ldsignatures import signer_key_id, verify_ld_signature
 from parley.activitypub.signatures import SignatureError
 from parley.activitypub.verification import verify_request
 from parley.activitypub.vocab import host_of, id_of, type_of
@@ -61,6 +64,22 @@ def _parse(body: bytes) -> dict[str, Any] | None:
     return doc
 
 
+async def _signed_by_actor(fed: Federation, doc: dict[str, Any], actor_uri: str) -> bool:
+    """Whether a linked-data signature on `doc` (a forward) verifies with the actor's key."""
+    key_id = signer_key_id(doc)
+    if key_id is None or key_id.split("#", 1)[0] != actor_uri:
+        return False
+    try:
+        async with fed.client() as http:
+            actor = await resolve_key(fed, http, key_id)
+    except FetchError:
+        return False
+    if actor.uri != actor_uri or not actor.public_key_pem:
+        return False
+    # Canonicalizing JSON-LD is CPU work: keep it off the event loop.
+    return await anyio.to_thread.run_sync(verify_ld_signature, doc, actor.public_key_pem)
+
+
 async def receive(request: Request) -> Response:
     """POST /inbox and /users/{username}/inbox."""
     fed: Federation = request.app.state.federation
@@ -94,7 +113,7 @@ async def receive(request: Request) -> Response:
     except SignatureError as exc:
         log.info("inbox: refused %s from %s: %s", type_of(doc), actor_uri, exc)
         return _error(401, str(exc))
-    forwarded = signer.uri != actor_uri
+    forwarded = signer.uri != actor_uri and not await _signed_by_actor(fed, doc, actor_uri)
     if forwarded and not may_be_forwarded(doc):
         return _error(401, "the signer is not the activity's actor")
     activity_id = id_of(doc.get("id")) or f"urn:sha256:{hashlib.sha256(body).hexdigest()}"
