@@ -28,12 +28,37 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
+def _clean(parameters: Any) -> Any:
+    if isinstance(parameters, dict):
+        return {key: _without_nul(value) for key, value in parameters.items()}
+    if isinstance(parameters, (list, tuple)):
+        return type(parameters)(_without_nul(value) for value in parameters)
+    return parameters
+
+
+def _no_nul_characters(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> tuple[str, Any]:
+    """PostgreSQL text cannot hold U+0000: a NUL sent by a client (a form field, a path, a
+    federated post) would fail the statement and answer 500. It becomes U+FFFD instead, so a
+    lookup finds nothing and stored text keeps a visible mark, as on SQLite's side."""
+    if executemany:
+        return statement, [_clean(each) for each in parameters]
+    return statement, _clean(parameters)
+
+
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         pool_size=10,
@@ -43,6 +68,8 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         # tens of milliseconds to a query the planner wrongly thinks is expensive.
         connect_args={"server_settings": {"jit": "off", "application_name": "parley"}},
     )
+    event.listen(engine.sync_engine, "before_cursor_execute", _no_nul_characters, retval=True)
+    return engine
 
 
 class Database:
