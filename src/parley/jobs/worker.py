@@ -61,6 +61,9 @@ class Worker:
                     )
                     .order_by(Job.run_at)
                     .limit(5)
+                    # PostgreSQL: concurrent workers each get other rows instead of all
+                    # racing for the same five (SQLite has one writer and ignores this).
+                    .with_for_update(skip_locked=True)
                 )
             ).all()
             for job_id in candidates:
