@@ -17,7 +17,7 @@ import httpx
 import orjson
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from parley.app import create_app
 from parley.cli import main
@@ -31,6 +31,7 @@ from parley.operations.backup import backup
 from parley.operations.errors import IncompatibleArchive, OperationRefused, TargetNotEmpty
 from parley.operations.progress import Silent
 from parley.operations.restore import restore
+from parley.operations.snapshot import snapshot
 from parley.runtime import Runtime
 from tests.fixtures.media import jpeg_with_gps
 from tests.integration.operations.conftest import (
@@ -570,3 +571,17 @@ async def test_local_media_is_not_restored_into_an_instance_that_uses_s3(
     with pytest.raises(IncompatibleArchive, match="stores media in S3"):
         await restore(target, archive)
     assert not (tmp_path / "new" / "parley.db").exists()
+
+
+async def test_the_postgresql_snapshot_is_repeatable_read_and_read_only(
+    engines: Engines, tmp_path: Path
+) -> None:
+    url = engines["postgresql"].fresh(tmp_path)
+    try:
+        async with snapshot(url) as connection:
+            isolation = await connection.scalar(text("SHOW transaction_isolation"))
+            read_only = await connection.scalar(text("SHOW transaction_read_only"))
+    finally:
+        engines["postgresql"].release(url)
+    assert isolation == "repeatable read"
+    assert read_only == "on"
