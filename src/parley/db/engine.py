@@ -28,26 +28,33 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str) and "\x00" in value:
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+
+
+def _storable(value: Any) -> Any:
+    if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+        return INT64_MAX if value > 0 else INT64_MIN
+    if type(value) is str and "\x00" in value:
         return value.replace("\x00", "\ufffd")
     return value
 
 
 def _clean(parameters: Any) -> Any:
     if isinstance(parameters, dict):
-        return {key: _without_nul(value) for key, value in parameters.items()}
+        return {key: _storable(value) for key, value in parameters.items()}
     if isinstance(parameters, (list, tuple)):
-        return type(parameters)(_without_nul(value) for value in parameters)
+        return type(parameters)(_storable(value) for value in parameters)
     return parameters
 
 
-def _no_nul_characters(
+def _storable_parameters(
     _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
 ) -> tuple[str, Any]:
-    """PostgreSQL text cannot hold U+0000: a NUL sent by a client (a form field, a path, a
-    federated post) would fail the statement and answer 500. It becomes U+FFFD instead, so a
-    lookup finds nothing and stored text keeps a visible mark, as on SQLite's side."""
+    """Client input the database cannot take would fail the statement and answer 500:
+    - a whole number beyond 64 bits (`/@alice/99999999999999999999999`, `max_id=...`): both
+      engines refuse it; it is clamped, so a lookup finds nothing and a bound stays a bound;
+    - U+0000 in text (PostgreSQL cannot store it): it becomes U+FFFD."""
     if executemany:
         return statement, [_clean(each) for each in parameters]
     return statement, _clean(parameters)
@@ -57,6 +64,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "before_cursor_execute", _storable_parameters, retval=True)
         return engine
     engine = create_async_engine(
         url,
@@ -68,7 +76,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         # tens of milliseconds to a query the planner wrongly thinks is expensive.
         connect_args={"server_settings": {"jit": "off", "application_name": "parley"}},
     )
-    event.listen(engine.sync_engine, "before_cursor_execute", _no_nul_characters, retval=True)
+    event.listen(engine.sync_engine, "before_cursor_execute", _storable_parameters, retval=True)
     return engine
 
 

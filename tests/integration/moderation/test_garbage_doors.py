@@ -142,3 +142,24 @@ async def test_garbage_never_makes_a_500(
             )
             note(f"csv import {kind}", csv[:40], answer)
     assert errors == []
+
+
+async def test_ids_beyond_64_bits_are_simply_not_found(
+    api: Api, members: Members, client: httpx.AsyncClient
+) -> None:
+    await members.create("alice")
+    huge, tiny = "9" * 25, "-" + "9" * 25
+    for path, status in (
+        (f"/@alice/{huge}", 404),
+        (f"/api/v1/statuses/{huge}", 404),
+        (f"/api/v1/accounts/{huge}", 404),
+        (f"/api/v1/timelines/public?max_id={huge}", 422),
+        (f"/api/v1/timelines/public?since_id={tiny}", 422),
+        (f"/local?max_id={huge}", 422),
+    ):
+        answer = await client.get(path)
+        assert answer.status_code == status, path
+    note = await client.get(
+        f"/users/alice/statuses/{huge}", headers={"Accept": "application/activity+json"}
+    )
+    assert note.status_code == 404
