@@ -38,7 +38,7 @@ from typing import Any
 import anyio
 import httpx
 import orjson
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from sqlalchemy import func, select, update
 
@@ -55,6 +55,7 @@ from parley.domain.federation import service as federation
 from parley.domain.posts.models import Post
 from parley.domain.posts.service import create_post
 from parley.domain.relationships.models import Follow
+from parley.infra.keys import make_keypair
 from parley.jobs.models import Job, JobState
 from parley.jobs.queue import enqueue
 from parley.runtime import Runtime
@@ -130,16 +131,8 @@ def _free_port() -> int:
 
 
 def _keypair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+    pair = make_keypair()
+    return pair.private_pem, pair.public_pem
 
 
 async def _remote(runtime: Runtime, name: str, host: str, scheme: str, public_pem: str) -> int:

@@ -15,7 +15,8 @@ class KeyPair:
     public_pem: str
 
 
-def _generate() -> KeyPair:
+def make_keypair() -> KeyPair:
+    """Blocking (tens of ms): async callers use generate_keypair."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private_pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -31,4 +32,4 @@ def _generate() -> KeyPair:
 
 
 async def generate_keypair() -> KeyPair:
-    return await anyio.to_thread.run_sync(_generate)
+    return await anyio.to_thread.run_sync(make_keypair)

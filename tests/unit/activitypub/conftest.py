@@ -16,14 +16,13 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 
 from parley.activitypub.federation import Federation
 from parley.activitypub.jobs import build_federation_handlers
 from parley.activitypub.signatures import sign_request
 from parley.activitypub.vocab import CONTENT_TYPE
+from parley.infra.keys import make_keypair
 from parley.jobs.worker import Worker
 from parley.runtime import Runtime
 
@@ -46,16 +45,8 @@ class RemoteActor:
 
 
 def _keys() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+    pair = make_keypair()
+    return pair.private_pem, pair.public_pem
 
 
 _KEY_CACHE: list[tuple[str, str]] = []
