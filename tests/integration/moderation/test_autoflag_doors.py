@@ -43,6 +43,17 @@ async def follow(api: Api, follower: Caller, target: Caller) -> None:
     await api.call("POST", f"/api/v1/accounts/{target.id}/follow", follower)
 
 
+async def alice_followed_by_bob(
+    api: Api, make: Callable[[], Browser]
+) -> tuple[Caller, Caller, Browser]:
+    """alice, and bob following her with a signed-in browser: who a held post must hide from."""
+    alice = await api.member("alice")
+    bob = await api.member("bob")
+    bob_web = await browser_of(make, "bob")
+    await follow(api, bob, alice)
+    return alice, bob, bob_web
+
+
 async def post_events(runtime: Runtime, post_id: int) -> list[str]:
     async with runtime.db.reader() as session:
         jobs = await session.scalars(select(Job).where(Job.kind.like("event.post.%")))
@@ -142,11 +153,8 @@ async def test_a_threat_posted_from_the_web_is_held_until_a_moderator_approves_i
     api: Api, runtime: Runtime, members: Members, client: httpx.AsyncClient,
     browser_factory: Callable[[], Browser],
 ) -> None:  # fmt: skip
-    alice = await api.member("alice")
+    _, bob, bob_web = await alice_followed_by_bob(api, browser_factory)
     alice_web = await browser_of(browser_factory, "alice")
-    bob = await api.member("bob")
-    bob_web = await browser_of(browser_factory, "bob")
-    await follow(api, bob, alice)
     mod_web = await signed_in(browser_factory, members, "mod", "moderator")
 
     marker = f"zebra{secrets.token_hex(4)}"
@@ -173,10 +181,7 @@ async def test_a_threat_posted_from_a_mastodon_app_is_visible_to_its_author_only
     api: Api, runtime: Runtime, members: Members, client: httpx.AsyncClient,
     browser_factory: Callable[[], Browser],
 ) -> None:  # fmt: skip
-    alice = await api.member("alice")
-    bob = await api.member("bob")
-    bob_web = await browser_of(browser_factory, "bob")
-    await follow(api, bob, alice)
+    alice, bob, bob_web = await alice_followed_by_bob(api, browser_factory)
     mod_web = await signed_in(browser_factory, members, "mod", "moderator")
     marker = f"zebra{secrets.token_hex(4)}"
     status = await api.call(

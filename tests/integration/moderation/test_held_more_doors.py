@@ -12,7 +12,7 @@ import httpx
 from parley.runtime import Runtime
 from tests.conftest import Members
 from tests.integration.moderation.conftest import Api, Browser, Caller
-from tests.integration.moderation.test_autoflag_doors import browser_of, follow
+from tests.integration.moderation.test_autoflag_doors import alice_followed_by_bob
 
 
 async def _held(api: Api, alice: Caller, text: str, **extra: object) -> int:
@@ -25,10 +25,7 @@ async def test_a_held_post_is_shown_by_no_other_door(
     api: Api, runtime: Runtime, members: Members, client: httpx.AsyncClient,
     browser_factory: Callable[[], Browser],
 ) -> None:  # fmt: skip
-    alice = await api.member("alice")
-    bob = await api.member("bob")
-    bob_web = await browser_of(browser_factory, "bob")
-    await follow(api, bob, alice)
+    alice, bob, bob_web = await alice_followed_by_bob(api, browser_factory)
     parent = await api.call("POST", "/api/v1/statuses", alice, json={"status": "hello there"})
     marker = f"zebra{secrets.token_hex(4)}"
     held_id = await _held(
