@@ -1,0 +1,163 @@
+"""Home timeline through the Mastodon API: GET /api/v1/timelines/home, against a reference.
+
+    python -m bench.api_home --database-url sqlite+aiosqlite:///bench/data/M.db
+
+The API twin of bench.home: it starts `parley serve --workers 1 --no-worker` (granian) on a free
+loopback port against the bench dataset, registers an app and takes a token for the same kind
+of member bench.home signs in as (password grant, scope read), and loads the home timeline (20
+statuses as JSON) with wrk. The reference is the minimal ASGI app on the same HTTP server
+answering every request with the very bytes Parley answered (bench/reference.py). Alternating
+rounds, best of each, same run; loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import sys
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+import httpx
+
+from bench import load, report
+from bench.dataset import BENCH_PASSWORD, check_schema
+from bench.home import HOST, _best, _free_port, _reader, _server
+
+PATH = "/api/v1/timelines/home?limit=20"
+
+
+def _token(base: str, username: str) -> str:
+    """A read token for `username`, the way an app gets one with the password grant."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        app = client.post(
+            "/api/v1/apps",
+            data={"client_name": "bench", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"},
+        )
+        app.raise_for_status()
+        answer = client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "password",
+                "client_id": app.json()["client_id"],
+                "client_secret": app.json()["client_secret"],
+                "username": username,
+                "password": BENCH_PASSWORD,
+                "scope": "read",
+            },
+        )
+        if answer.status_code != 200:
+            raise SystemExit(f"token refused: {answer.status_code} {answer.text[:300]}")
+        token: str = answer.json()["access_token"]
+        return token
+
+
+def _measure(
+    targets: dict[str, str], headers: dict[str, str], *, seconds: int, connections: int, rounds: int
+) -> dict[str, list[load.LoadResult]]:
+    for url in targets.values():  # warm-up: caches, statement compilation, connection pools
+        load.run(url, headers, seconds=2, connections=connections)
+    results: dict[str, list[load.LoadResult]] = {name: [] for name in targets}
+    order = list(targets)
+    for round_number in range(rounds):
+        for name in order if round_number % 2 == 0 else reversed(order):
+            result = load.run(targets[name], headers, seconds=seconds, connections=connections)
+            print(
+                f"  round {round_number + 1} {name:<9} {result.requests_per_second:8.0f} req/s"
+                f"  p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
+                f"  errors {result.errors}"
+            )
+            results[name].append(result)
+    return results
+
+
+def run(url: str, *, seconds: int, connections: int, rounds: int) -> dict[str, Any]:
+    username = asyncio.run(_reader(url))
+    parley_port, reference_port = _free_port(), _free_port()
+    with TemporaryDirectory(prefix="parley-bench-") as scratch:
+        folder = Path(scratch)
+        env = {
+            **os.environ,
+            "PARLEY_DATABASE_URL": url,
+            "PARLEY_DOMAIN": f"{HOST}:{parley_port}",
+            "PARLEY_DATA_DIR": str(folder),
+            "PARLEY_MEDIA_DIR": str(folder / "media"),
+            "PARLEY_SECRET_KEY": secrets.token_urlsafe(32),
+        }
+        serve = [sys.executable, "-m", "parley.cli", "serve", "--host", HOST]
+        serve += ["--port", str(parley_port), "--workers", "1", "--no-worker"]
+        base = f"http://{HOST}:{parley_port}"
+        with _server(serve, env, parley_port, folder / "parley.log"):
+            headers = {"Authorization": f"Bearer {_token(base, username)}"}
+            page = httpx.get(base + PATH, headers=headers, timeout=30)
+            page.raise_for_status()
+            statuses = len(page.json())
+            body_file = folder / "body.json"
+            body_file.write_bytes(page.content)
+            reference = [sys.executable, "-m", "bench.reference", "--host", HOST]
+            reference += ["--port", str(reference_port), "--body", str(body_file)]
+            reference += ["--content-type", page.headers["content-type"]]
+            with _server(reference, dict(os.environ), reference_port, folder / "ref.log"):
+                same = httpx.get(f"http://{HOST}:{reference_port}{PATH}", timeout=30).content
+                if same != page.content:
+                    raise SystemExit("the reference does not answer the same bytes")
+                print(f"token for {username}; {PATH}: {len(page.content):,} bytes, {statuses}")
+                results = _measure(
+                    {"parley": base + PATH, "reference": f"http://{HOST}:{reference_port}{PATH}"},
+                    headers,
+                    seconds=seconds,
+                    connections=connections,
+                    rounds=rounds,
+                )
+    parley, reference_best = _best(results["parley"]), _best(results["reference"])
+    ratio = parley.requests_per_second / reference_best.requests_per_second
+    print(
+        f"best: parley {parley.requests_per_second:.0f} req/s, reference "
+        f"{reference_best.requests_per_second:.0f} req/s: {ratio:.1%} of the reference"
+    )
+    return {
+        "path": PATH,
+        "token_for": username,
+        "bytes": len(page.content),
+        "statuses": statuses,
+        "load": {"seconds": seconds, "connections": connections, "rounds": rounds},
+        "parley": parley.as_dict(),
+        "reference": reference_best.as_dict(),
+        "ratio": round(ratio, 4),
+        "rounds": {name: [r.as_dict() for r in runs] for name, runs in results.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.api_home", description=__doc__)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--label", help="dataset name for the results file (default: S or M)")
+    parser.add_argument("--seconds", type=int, default=10, help="per round, at most 60")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    label = args.label or Path(args.database_url.rsplit("/", 1)[-1]).stem
+    asyncio.run(check_schema(args.database_url))
+    result = run(
+        args.database_url, seconds=args.seconds, connections=args.connections, rounds=args.rounds
+    )
+    kind = report.database_kind(args.database_url)
+    report.write(
+        f"api-home-{label}-{kind}",
+        {
+            "scenario": "api-home",
+            "dataset": label,
+            "database": kind,
+            "parley_is": "parley serve --workers 1 --no-worker (granian)",
+            "reference_is": "minimal ASGI app on granian with the same options, same bytes",
+            "command": f"python -m bench.api_home --database-url {args.database_url}",
+            **result,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
