@@ -16,6 +16,10 @@ from parley.infra.ratelimit import Limit, Limits
 API_PREFIXES = ("/api/",)
 API_PATHS = ("/oauth/token", "/oauth/revoke", "/oauth/userinfo")
 INBOX = re.compile(r"^/(?:inbox|actor/inbox|users/[^/]+/inbox)/?$")
+# What other servers fetch or post to: inboxes, actors and their collections, posts, and the
+# /@user addresses that content negotiation turns into those. Elsewhere a Signature or an AS2
+# Accept is only a header anyone can send.
+SERVER_FETCHED = re.compile(r"^/(?:inbox/?$|users/|actor(?:/|$)|@[A-Za-z0-9_]+(?:/[0-9]+)?/?$)")
 MEDIA_UPLOAD = re.compile(r"^/api/v[12]/media/?$")
 SIGN_UPS = ("/api/v1/accounts", "/auth/sign_up")
 SIGN_INS = ("/auth/sign_in", "/auth/two_factor", "/auth/password/forgot", "/oauth/token")

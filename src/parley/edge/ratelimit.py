@@ -25,7 +25,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from parley.edge.doors import Door, counts_for, door_of, is_unlimited
+from parley.edge.doors import SERVER_FETCHED, Door, counts_for, door_of, is_unlimited
 from parley.edge.guard import Guard
 from parley.edge.pages import rate_headers, too_many
 from parley.infra.ratelimit import Limit, Verdict
@@ -69,9 +69,11 @@ class RateLimitMiddleware:
             await self._refuse(caller.ip_key, too_many(door, worst), scope, receive, send)
             return
         cap = guard.settings.anonymous_concurrency_per_ip
-        # Long-lived streams are not "in flight" the way a page render is.
+        # Long-lived streams are not "in flight" the way a page render is; nor are other
+        # servers' deliveries and fetches (their headers count only where servers fetch).
         streaming = caller.path.startswith("/api/v1/streaming")
-        if cap and member is None and door is not Door.FEDERATION and not streaming:
+        server = door is Door.FEDERATION and bool(SERVER_FETCHED.match(caller.path))
+        if cap and member is None and not server and not streaming:
             key = caller.ip_key
             if self.in_flight[key] >= cap:
                 guard.metrics.rate_limited(door.value, "anonymous_concurrency")

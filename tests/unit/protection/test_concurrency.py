@@ -67,6 +67,38 @@ async def test_anonymous_requests_in_flight_are_capped_per_address() -> None:
         await c.aclose()
 
 
+async def test_federation_headers_on_a_page_do_not_escape_the_cap() -> None:
+    """A Signature or an AS2 Accept exempts only addresses servers fetch (actors, posts,
+    inboxes); on /local it is just a page, counted like any other."""
+    release = asyncio.Event()
+    arrived: asyncio.Queue[None] = asyncio.Queue()
+
+    async def slow(scope: Any, receive: Any, send: Any) -> None:
+        arrived.put_nowait(None)
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"x"})
+
+    edge = build(Settings(anonymous_concurrency_per_ip=1, ratelimit_delay_ms=0), slow)
+    transport = httpx.ASGITransport(app=edge, client=("203.0.113.9", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://parley.test") as flood:
+        running = asyncio.create_task(flood.get("/local"))
+        await asyncio.wait_for(arrived.get(), 5)
+        for headers in (
+            {"Signature": 'keyId="x"'},
+            {"Accept": "application/activity+json"},
+        ):
+            # Not capped, it would wait on the slow page: the timeout makes that a failure.
+            refused = await asyncio.wait_for(flood.get("/local", headers=headers), 5)
+            assert refused.status_code == 429, headers
+        fetch = asyncio.create_task(
+            flood.get("/users/alice", headers={"Accept": "application/activity+json"})
+        )
+        await asyncio.wait_for(arrived.get(), 5)  # a server's fetch is not capped
+        release.set()
+        assert [r.status_code for r in await asyncio.gather(running, fetch)] == [200, 200]
+
+
 async def test_refusals_wait_in_the_tarpit_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     async def page(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
