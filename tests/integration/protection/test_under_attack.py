@@ -246,6 +246,12 @@ async def test_made_up_credentials_or_federation_headers_do_not_get_html_past_th
         response = await anonymous.get(path, headers=headers)
         assert response.status_code == 503, (path, headers, response.status_code)
         assert "Checking your browser" in response.text, (path, headers)
+    # An app's own token (anyone can register an app and get one) is not a member either.
+    app_token = await member_token(runtime, None)
+    with_app = await anonymous.get("/local", headers={"Authorization": f"Bearer {app_token}"})
+    assert with_app.status_code == 503
+    assert (await anonymous.get("/api/v1/timelines/public", headers={
+        "Authorization": f"Bearer {app_token}"})).status_code == 200  # fmt: skip
     # A server asking for the AS2 document still gets it.
     actor = await anonymous.get("/@alice", headers={"Accept": "application/activity+json"})
     assert actor.status_code == 200
