@@ -8,7 +8,8 @@ again (a moderator may not manage domain blocks, for instance).
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +43,7 @@ ACTION_TYPES = {
     "suspend": ActionKind.SUSPEND,
 }
 SEVERITY_IN = {"silence": Severity.LIMIT, "suspend": Severity.SUSPEND, "noop": Severity.NOOP}
+_Block = TypeVar("_Block", DomainBlock, IpBlock)  # the two kinds _one_block serves
 
 
 def _role(name: str) -> Entity:
@@ -279,24 +281,18 @@ async def domain_blocks(request: Request) -> Response:
 
 
 async def domain_block(request: Request) -> Response:
-    write = request.method != "GET"
-    member = await require_member(
-        request, "admin:write:domain_blocks" if write else "admin:read:domain_blocks"
-    )
-    params = await Params.read(request)
-    async with runtime_of(request).db.transaction() as session:
-        await _require_blocks(session, member)
-        block = await blocks.get_domain_block(session, path_id(request))
-        me = await acting_account(session, member)
-        if request.method == "DELETE":
-            await blocks.unblock_domain(session, actor=me, block_id=block.id)
-            return json_response({})
-        if request.method == "PUT":
-            merged = Params({**_current(block), **params.data})
-            block = await blocks.block_domain(
-                session, actor=me, spec=_spec(merged, block.domain), update_existing=True
-            )
-        return json_response(admin_domain_block(block))
+    return await _one_block(
+        request, "domain_blocks", blocks.get_domain_block, blocks.unblock_domain,
+        _update_domain_block, admin_domain_block,
+    )  # fmt: skip
+
+
+async def _update_domain_block(
+    session: AsyncSession, me: Account, block: DomainBlock, params: Params
+) -> DomainBlock:
+    merged = Params({**_current(block), **params.data})
+    spec = _spec(merged, block.domain)
+    return await blocks.block_domain(session, actor=me, spec=spec, update_existing=True)
 
 
 def _current(block: DomainBlock) -> dict[str, Any]:
@@ -340,29 +336,48 @@ async def ip_blocks(request: Request) -> Response:
 
 
 async def ip_block(request: Request) -> Response:
-    write = request.method != "GET"
-    member = await require_member(
-        request, "admin:write:ip_blocks" if write else "admin:read:ip_blocks"
+    return await _one_block(
+        request, "ip_blocks", ip_rules.get_ip_block, ip_rules.unblock_ip, _update_ip_block,
+        admin_ip_block,
+    )  # fmt: skip
+
+
+async def _update_ip_block(
+    session: AsyncSession, me: Account, block: IpBlock, params: Params
+) -> IpBlock:
+    return await ip_rules.update_ip_block(
+        session,
+        actor=me,
+        block_id=block.id,
+        ip=params.string("ip"),
+        severity=params.string("severity"),
+        comment=params.string("comment"),
+        expires_in=params.integer("expires_in"),
     )
+
+
+async def _one_block(
+    request: Request,
+    scope: str,
+    get: Callable[[AsyncSession, int], Awaitable[_Block]],
+    unblock: Callable[..., Awaitable[None]],
+    update: Callable[[AsyncSession, Account, _Block, Params], Awaitable[_Block]],
+    entity: Callable[[_Block], Entity],
+) -> Response:
+    """One domain or IP block: GET shows it, PUT updates it, DELETE lifts it."""
+    write = request.method != "GET"
+    member = await require_member(request, f"admin:{'write' if write else 'read'}:{scope}")
     params = await Params.read(request)
     async with runtime_of(request).db.transaction() as session:
         await _require_blocks(session, member)
-        block = await ip_rules.get_ip_block(session, path_id(request))
+        block = await get(session, path_id(request))
         me = await acting_account(session, member)
         if request.method == "DELETE":
-            await ip_rules.unblock_ip(session, actor=me, block_id=block.id)
+            await unblock(session, actor=me, block_id=block.id)
             return json_response({})
         if request.method == "PUT":
-            block = await ip_rules.update_ip_block(
-                session,
-                actor=me,
-                block_id=block.id,
-                ip=params.string("ip"),
-                severity=params.string("severity"),
-                comment=params.string("comment"),
-                expires_in=params.integer("expires_in"),
-            )
-        return json_response(admin_ip_block(block))
+            block = await update(session, me, block, params)
+        return json_response(entity(block))
 
 
 async def _require_blocks(session: AsyncSession, member: Member) -> None:
