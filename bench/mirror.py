@@ -105,12 +105,7 @@ def main() -> None:
         if url.startswith("sqlite") and not args.no_copy:
             url = _copy_sqlite(url, work)
         results = asyncio.run(measure(url, args.domain, work))
-    for key, value in results.items():
-        print(f"{key:>28}: {value}")
-    report.write(
-        f"mirror-{args.size}-{report.database_kind(args.database_url)}",
-        {"scenario": "mirror", "dataset": args.size, **results},
-    )
+    report.publish("mirror", args.size, args.database_url, results)
 
 
 if __name__ == "__main__":

@@ -112,12 +112,7 @@ def main() -> None:
     asyncio.run(check_schema(args.database_url))
     with TemporaryDirectory(prefix="parley-portability-bench-") as tmp:
         results = asyncio.run(measure(args.database_url, args.domain, Path(tmp)))
-    for key, value in results.items():
-        print(f"{key:>28}: {value}")
-    report.write(
-        f"portability-{args.size}-{report.database_kind(args.database_url)}",
-        {"scenario": "portability", "dataset": args.size, **results},
-    )
+    report.publish("portability", args.size, args.database_url, results)
 
 
 if __name__ == "__main__":

@@ -72,3 +72,13 @@ def write(name: str, payload: dict[str, Any]) -> Path:
     target.write_text(json.dumps(document, indent=2) + "\n")
     print(f"results: {target}")
     return target
+
+
+def publish(scenario: str, size: str, database_url: str, results: dict[str, Any]) -> Path:
+    """Prints the figures, then writes them as results/<scenario>-<size>-<database>.json."""
+    for key, value in results.items():
+        print(f"{key:>28}: {value}")
+    return write(
+        f"{scenario}-{size}-{database_kind(database_url)}",
+        {"scenario": scenario, "dataset": size, **results},
+    )
