@@ -233,7 +233,7 @@ def _own_status(base_url: str, v: PostView, *, signed_in: bool) -> Entity:
         "content": post.content_html,
         "reblog": None,
         "application": {"name": post.application, "website": None} if post.application else None,
-        "account": account(base_url, v.account),
+        "account": account(base_url, v.account, moved_to=v.account_moved_to),
         "media_attachments": [media_attachment(base_url, m) for m in v.attachments],
         "mentions": [
             {"id": str(m.id), "username": m.username, "acct": m.acct(), "url": m.url or m.uri}

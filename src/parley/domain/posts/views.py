@@ -62,6 +62,7 @@ class PostView:
 
     post: Post
     account: Account
+    account_moved_to: Account | None = None  # where the author moved, if they did
     echo_of: PostView | None = None  # for an echo: the echoed post
     quote: PostView | None = None  # the quoted post, when the viewer may see it
     quote_hidden: bool = False  # a quoted post exists but the viewer may not see it
@@ -214,6 +215,13 @@ async def _load_accounts(session: AsyncSession, loaded: _Loaded, ids: list[int])
     rows = await session.scalars(_accounts_by_id(), {"ids": list(wanted), "post_ids": ids})
     for account in rows:
         loaded.accounts[account.id] = account
+    # Authors who moved: their new accounts, in one more query only when there are any.
+    moved = {
+        a.moved_to_id for a in loaded.accounts.values() if a.moved_to_id is not None
+    } - loaded.accounts.keys()
+    if moved:
+        for account in await session.scalars(select(Account).where(Account.id.in_(moved))):
+            loaded.accounts[account.id] = account
 
 
 async def _load_polls(session: AsyncSession, loaded: _Loaded, viewer_id: int | None) -> None:
@@ -252,7 +260,10 @@ def _view(loaded: _Loaded, post: Post, *, depth: int) -> PostView:
     flags = loaded.flags
     view = PostView(
         post=post,
-        account=loaded.accounts[post.account_id],
+        account=(author := loaded.accounts[post.account_id]),
+        account_moved_to=(
+            None if author.moved_to_id is None else loaded.accounts.get(author.moved_to_id)
+        ),
         mentions=[
             loaded.accounts[a] for a in loaded.mentions.get(post.id, []) if a in loaded.accounts
         ],

@@ -22,7 +22,7 @@ from parley.mastodon.auth import Member, optional_member, require_app, require_m
 from parley.mastodon.errors import NOT_FOUND, ApiError
 from parley.mastodon.params import Params
 from parley.mastodon.responses import json_response
-from parley.mastodon.views import acting_account, path_id
+from parley.mastodon.views import acting_account, path_id, render_accounts
 
 SIGN_UP_FIELDS = {"username": "username", "email": "email", "password": "password"}
 
@@ -192,7 +192,8 @@ async def search(request: Request) -> Response:
     async with runtime.db.reader() as session:
         found = await account_queries.search_accounts(session, query, limit=limit)
         found = await with_resolved(session, found, resolved, limit=limit)
-    return json_response([entities.account(runtime.settings.base_url, a) for a in found])
+        body = await render_accounts(session, runtime.settings.base_url, found)
+    return json_response(body)
 
 
 async def preferences(request: Request) -> Response:

@@ -9,12 +9,11 @@ from starlette.routing import Route
 
 from parley.domain.conversations import queries, service
 from parley.domain.conversations.queries import Conversation
-from parley.mastodon import entities
 from parley.mastodon.auth import require_member, runtime_of
 from parley.mastodon.entities import Entity
 from parley.mastodon.params import Params
 from parley.mastodon.responses import json_response, page_response
-from parley.mastodon.views import acting_account, page_of, path_id, render_statuses
+from parley.mastodon.views import acting_account, page_of, path_id, render_accounts, render_statuses
 
 
 async def _render(
@@ -22,11 +21,13 @@ async def _render(
 ) -> list[Entity]:
     statuses = await render_statuses(session, base, viewer_id, [c.last_post for c in found])
     by_id = {s["id"]: s for s in statuses}
+    people = await render_accounts(session, base, [a for c in found for a in c.participants])
+    by_account = {e["id"]: e for e in people}
     return [
         {
             "id": str(c.thread_id),
             "unread": c.unread,
-            "accounts": [entities.account(base, a) for a in c.participants],
+            "accounts": [by_account[str(a.id)] for a in c.participants],
             "last_status": by_id.get(str(c.last_post.id)),
         }
         for c in found

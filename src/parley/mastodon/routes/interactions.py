@@ -14,11 +14,10 @@ from parley.domain.interactions import queries as interaction_queries
 from parley.domain.interactions import service as interactions
 from parley.domain.posts import service as posts
 from parley.domain.posts.models import Post
-from parley.mastodon import entities
 from parley.mastodon.auth import optional_member, require_member, runtime_of
 from parley.mastodon.params import Params
 from parley.mastodon.responses import json_response, page_response
-from parley.mastodon.views import acting_account, page_of, path_id, render_status
+from parley.mastodon.views import acting_account, page_of, path_id, render_accounts, render_status
 
 Action = Callable[[AsyncSession, Request, Account, int], Awaitable[Post]]
 
@@ -91,11 +90,12 @@ def _who(upvoters: bool) -> Callable[[Request], Awaitable[Response]]:
                 post_id=path_id(request),
                 page=page,
             )
-        base = runtime.settings.base_url
+            base = runtime.settings.base_url
+            body = await render_accounts(session, base, [a for _c, a in rows])
         return page_response(
             request,
             base,
-            [entities.account(base, a) for _c, a in rows],
+            body,
             cursors=[c for c, _a in rows],
             limit=page.limit,
         )

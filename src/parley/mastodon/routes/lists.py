@@ -12,7 +12,7 @@ from parley.mastodon import entities
 from parley.mastodon.auth import require_member, runtime_of
 from parley.mastodon.params import Params, parse_id
 from parley.mastodon.responses import json_response, page_response
-from parley.mastodon.views import acting_account, page_of, path_id
+from parley.mastodon.views import acting_account, page_of, path_id, render_accounts
 
 
 async def all_lists(request: Request) -> Response:
@@ -75,10 +75,11 @@ async def members(request: Request) -> Response:
     base = runtime.settings.base_url
     async with runtime.db.reader() as session:
         rows = await lists.list_members(session, member.id, path_id(request), page)
+        body = await render_accounts(session, base, [a for _c, a in rows])
     return page_response(
         request,
         base,
-        [entities.account(base, a) for _c, a in rows],
+        body,
         cursors=[c for c, _a in rows],
         limit=page.limit,
     )

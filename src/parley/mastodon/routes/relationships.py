@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from parley.domain.accounts.models import Account
-from parley.domain.accounts.queries import get_account
+from parley.domain.accounts.queries import get_account, get_visible_account
 from parley.domain.errors import Invalid
 from parley.domain.pagination import PageRequest
 from parley.domain.relationships import queries
@@ -19,7 +19,7 @@ from parley.mastodon import entities
 from parley.mastodon.auth import Member, optional_member, require_member, runtime_of
 from parley.mastodon.params import Params, parse_id
 from parley.mastodon.responses import json_response, page_response
-from parley.mastodon.views import acting_account, page_of, path_id
+from parley.mastodon.views import acting_account, page_of, path_id, render_accounts
 
 Command = Callable[[AsyncSession, Account, Account, Params], Awaitable[object]]
 
@@ -39,7 +39,7 @@ def _command(scope: str, run: Command) -> Callable[[Request], Awaitable[Response
         target_id = path_id(request)
         async with runtime_of(request).db.transaction() as session:
             actor = await acting_account(session, member)
-            target = await get_account(session, target_id)
+            target = await get_visible_account(session, target_id)
             await run(session, actor, target, params)
         return await _relationship(request, member, target_id)
 
@@ -123,11 +123,12 @@ def _account_list(
         runtime = runtime_of(request)
         async with runtime.db.reader() as session:
             rows = await read(session, request, member, page)
-        base = runtime.settings.base_url
+            base = runtime.settings.base_url
+            body = await render_accounts(session, base, [account for _cursor, account in rows])
         return page_response(
             request,
             base,
-            [entities.account(base, account) for _cursor, account in rows],
+            body,
             cursors=[cursor for cursor, _account in rows],
             limit=page.limit,
         )

@@ -21,7 +21,7 @@ from parley.mastodon.auth import require_member, runtime_of
 from parley.mastodon.params import Params, parse_id
 from parley.mastodon.responses import json_response
 from parley.mastodon.routes.followed_tags import tag_entities
-from parley.mastodon.views import render_statuses
+from parley.mastodon.views import render_accounts, render_statuses
 
 TYPES = ("accounts", "statuses", "hashtags")
 
@@ -58,7 +58,7 @@ async def search(request: Request) -> Response:
                     session, member.id, [a.id for a in found]
                 )
                 found = [a for a in found if a.id in followed]
-            body["accounts"] = [entities.account(base, a) for a in found]
+            body["accounts"] = await render_accounts(session, base, found)
         if kind in (None, "statuses"):
             posts = await search_queries.search_posts(
                 session,
