@@ -158,6 +158,8 @@ async def test_a_pending_account_is_404_by_id_except_to_staff(
     pending = await api.call("GET", "/api/v1/admin/accounts?pending=true", mod)
     carol_id = pending[0]["id"]
     await api.call("GET", f"/api/v1/accounts/{carol_id}", other, status=404)
+    await api.call("GET", f"/api/v1/accounts/{carol_id}/statuses", other, status=404)
+    await api.call("POST", f"/api/v1/accounts/{carol_id}/follow", other, status=404)
     anonymous = await api.client.get(f"/api/v1/accounts/{carol_id}")
     assert anonymous.status_code == 404
     assert anonymous.json() == {"error": "Record not found"}
@@ -166,3 +168,5 @@ async def test_a_pending_account_is_404_by_id_except_to_staff(
     await api.call("POST", f"/api/v1/admin/accounts/{carol_id}/approve", mod)
     approved = await api.call("GET", f"/api/v1/accounts/{carol_id}", other, schema="Account")
     assert approved["username"] == "carol"
+    await api.call("GET", f"/api/v1/accounts/{carol_id}/statuses", other)
+    await api.call("POST", f"/api/v1/accounts/{carol_id}/follow", other)

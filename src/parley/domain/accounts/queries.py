@@ -30,6 +30,14 @@ async def is_pending(session: AsyncSession, account_id: int) -> bool:
     return waiting is not None
 
 
+async def get_visible_account(session: AsyncSession, account_id: int) -> Account:
+    """get_account, and a sign-up waiting for approval is not found either (as in Mastodon)."""
+    account = await get_account(session, account_id)
+    if await is_pending(session, account.id):
+        raise NotFound("Record not found")
+    return account
+
+
 async def find_local_account(session: AsyncSession, username: str) -> Account | None:
     return await session.scalar(
         select(Account).where(

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from parley.domain.accounts.queries import get_account
+from parley.domain.accounts.queries import get_visible_account
 from parley.domain.interactions.queries import list_pinned
 from parley.domain.pagination import PageRequest
 from parley.domain.posts.models import Post
@@ -106,7 +106,7 @@ async def _account(
     s: AsyncSession, r: Request, p: Params, m: Member | None, page: PageRequest
 ) -> list[tuple[int, Post]]:
     viewer = m.id if m else None
-    account = await get_account(s, path_id(r))
+    account = await get_visible_account(s, path_id(r))
     if p.boolean("pinned", False):
         # Pins are one short list, not paged: only the first page has them.
         if page.max_id is not None or page.min_id is not None or page.since_id is not None:
