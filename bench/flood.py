@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import os
 import re
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -42,7 +41,7 @@ import httpx
 
 from bench import load, report
 from bench.dataset import check_schema
-from bench.home import HOST, _free_port, _readers, _server, _sign_in
+from bench.home import HOST, _free_port, _readers, _server, _sign_in, server_env
 
 NGINX_CONF = Path(__file__).parent.parent / "deploy" / "nginx.conf"
 
@@ -187,18 +186,16 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with TemporaryDirectory(prefix="parley-flood-") as scratch:
         folder = Path(scratch)
-        setups = (("rate limits off", False, False), ("rate limits on", True, False))
+        setups: tuple[tuple[str, bool, bool], ...] = (
+            ("rate limits off", False, False),
+            ("rate limits on", True, False),
+        )
         if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
             setups += (("behind nginx", True, True),)
         for number, (label, limits_on, nginx) in enumerate(setups):
             port = _free_port()
             env = {
-                **os.environ,
-                "PARLEY_DATABASE_URL": url,
-                "PARLEY_DOMAIN": f"{HOST}:{port}",
-                "PARLEY_DATA_DIR": str(folder),
-                "PARLEY_MEDIA_DIR": str(folder / "media"),
-                "PARLEY_SECRET_KEY": secrets.token_urlsafe(32),
+                **server_env(url, port, folder),
                 "PARLEY_RATELIMIT_ENABLED": "true" if limits_on else "false",
                 "PARLEY_UNDER_ATTACK_AUTO_RPS": "0",
                 "PARLEY_LOG_LEVEL": "WARNING",

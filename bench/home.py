@@ -90,6 +90,18 @@ async def _reader(url: str) -> str:
     return (await _readers(url, 1))[0]
 
 
+def server_env(url: str, port: int, folder: Path) -> dict[str, str]:
+    """The environment of a `parley serve` on HOST:port with its files under folder."""
+    return {
+        **os.environ,
+        "PARLEY_DATABASE_URL": url,
+        "PARLEY_DOMAIN": f"{HOST}:{port}",
+        "PARLEY_DATA_DIR": str(folder),
+        "PARLEY_MEDIA_DIR": str(folder / "media"),
+        "PARLEY_SECRET_KEY": secrets.token_urlsafe(32),
+    }
+
+
 @contextlib.contextmanager
 def _server(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[None]:
     """Run a server in its own process group until the block ends."""
@@ -179,14 +191,7 @@ def run(url: str, path: str, *, seconds: int, connections: int, rounds: int) -> 
     parley_port, reference_port = _free_port(), _free_port()
     with TemporaryDirectory(prefix="parley-bench-") as scratch:
         folder = Path(scratch)
-        env = {
-            **os.environ,
-            "PARLEY_DATABASE_URL": url,
-            "PARLEY_DOMAIN": f"{HOST}:{parley_port}",
-            "PARLEY_DATA_DIR": str(folder),
-            "PARLEY_MEDIA_DIR": str(folder / "media"),
-            "PARLEY_SECRET_KEY": secrets.token_urlsafe(32),
-        }
+        env = server_env(url, parley_port, folder)
         serve = [sys.executable, "-m", "parley.cli", "serve", "--host", HOST]
         serve += ["--port", str(parley_port), "--workers", "1", "--no-worker"]
         base = f"http://{HOST}:{parley_port}"
