@@ -1,6 +1,12 @@
-"""The few domain errors; each adapter maps them once to its own convention."""
+"""The few domain errors (each adapter maps them once to its own convention), and get_or_404."""
 
 from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_Row = TypeVar("_Row")
 
 
 class DomainError(Exception):
@@ -41,3 +47,11 @@ class RateLimited(DomainError):
 
 class Unauthenticated(DomainError):
     """The caller must sign in (or sign in again, e.g. with a second factor)."""
+
+
+async def get_or_404(session: AsyncSession, model: type[_Row], ident: Any, message: str) -> _Row:
+    """The row of `model` with this primary key, or NotFound(message)."""
+    row = await session.get(model, ident)
+    if row is None:
+        raise NotFound(message)
+    return row

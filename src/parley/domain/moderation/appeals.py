@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.db.base import utcnow
 from parley.domain.accounts.models import Account, User
 from parley.domain.accounts.service import mail_user
-from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound, get_or_404
 from parley.domain.moderation.audit import write_audit
 from parley.domain.moderation.autoflag.labels import label_moderator_action
 from parley.domain.moderation.models import ActionKind, Appeal, Strike
@@ -43,9 +43,7 @@ async def decide_appeal(
     session: AsyncSession, *, moderator: Account, appeal_id: int, approve: bool, note: str = ""
 ) -> Appeal:
     await require(session, moderator, Permission.DECIDE_APPEALS)
-    appeal = await session.get(Appeal, appeal_id)
-    if appeal is None:
-        raise NotFound("This appeal does not exist")
+    appeal = await get_or_404(session, Appeal, appeal_id, "This appeal does not exist")
     if appeal.decided_at is not None:
         raise Conflict("This appeal was already decided")
     strike = await session.get(Strike, appeal.strike_id)

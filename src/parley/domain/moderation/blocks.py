@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.db.base import utcnow
 from parley.domain.accounts.models import Account
-from parley.domain.errors import Conflict, Invalid, NotFound
+from parley.domain.errors import Conflict, Invalid, get_or_404
 from parley.domain.moderation.audit import write_audit
 from parley.domain.moderation.models import DomainBlock, EmailDomainBlock, Severity
 from parley.domain.moderation.permissions import Permission, require
@@ -148,10 +148,7 @@ async def block_domain(
 
 
 async def get_domain_block(session: AsyncSession, block_id: int) -> DomainBlock:
-    block = await session.get(DomainBlock, block_id)
-    if block is None:
-        raise NotFound("This domain block does not exist")
-    return block
+    return await get_or_404(session, DomainBlock, block_id, "This domain block does not exist")
 
 
 async def unblock_domain(session: AsyncSession, *, actor: Account, block_id: int) -> None:

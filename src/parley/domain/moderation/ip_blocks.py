@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.db.base import utcnow
 from parley.domain.accounts.models import Account
-from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from parley.domain.errors import Conflict, Forbidden, Invalid, get_or_404
 from parley.domain.moderation.audit import write_audit
 from parley.domain.moderation.models import IpBlock
 from parley.domain.moderation.permissions import Permission, require
@@ -75,10 +75,7 @@ async def block_ip(
 
 
 async def get_ip_block(session: AsyncSession, block_id: int) -> IpBlock:
-    block = await session.get(IpBlock, block_id)
-    if block is None:
-        raise NotFound("This IP block does not exist")
-    return block
+    return await get_or_404(session, IpBlock, block_id, "This IP block does not exist")
 
 
 async def update_ip_block(

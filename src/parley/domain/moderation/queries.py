@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.db.base import utcnow
 from parley.domain.accounts.models import Account, User
-from parley.domain.errors import NotFound
+from parley.domain.errors import get_or_404
 from parley.domain.moderation.models import Appeal, AuditLogEntry, Report, Strike
 from parley.domain.moderation.permissions import Permission, require
 from parley.domain.posts.models import Post
@@ -223,10 +223,7 @@ async def list_reports(
 
 async def report_for_staff(session: AsyncSession, *, moderator: Account, report_id: int) -> Report:
     await require(session, moderator, Permission.MANAGE_REPORTS)
-    report = await session.get(Report, report_id)
-    if report is None:
-        raise NotFound("This report does not exist")
-    return report
+    return await get_or_404(session, Report, report_id, "This report does not exist")
 
 
 async def account_for_staff(
@@ -234,8 +231,6 @@ async def account_for_staff(
 ) -> tuple[Account, User | None]:
     """An account (suspended ones too) and, for a local one, its user row."""
     await require(session, moderator, Permission.ACT_ON_ACCOUNTS)
-    account = await session.get(Account, account_id)
-    if account is None:
-        raise NotFound("Record not found")
+    account = await get_or_404(session, Account, account_id, "Record not found")
     user = await session.scalar(select(User).where(User.account_id == account.id))
     return account, user

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.db.base import utcnow
 from parley.domain.accounts.models import Account, Role
-from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from parley.domain.errors import Conflict, Forbidden, Invalid, NotFound, get_or_404
 from parley.domain.events import Event, record
 from parley.domain.instance.models import Rule
 from parley.domain.moderation.audit import write_audit
@@ -43,17 +43,13 @@ OUTCOME = {
 
 
 async def get_account_or_404(session: AsyncSession, account_id: int) -> Account:
-    account = await session.get(Account, account_id)
-    if account is None:
-        raise NotFound("This account does not exist (it may have been deleted)")
-    return account
+    return await get_or_404(
+        session, Account, account_id, "This account does not exist (it may have been deleted)"
+    )
 
 
 async def get_report(session: AsyncSession, report_id: int) -> Report:
-    report = await session.get(Report, report_id)
-    if report is None:
-        raise NotFound("This report does not exist")
-    return report
+    return await get_or_404(session, Report, report_id, "This report does not exist")
 
 
 async def file_report(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.domain.accounts.models import Account
-from parley.domain.errors import Conflict, Forbidden, NotFound
+from parley.domain.errors import Conflict, Forbidden, get_or_404
 from parley.domain.events import Event, record
 from parley.domain.moderation import service as moderation
 from parley.domain.moderation.audit import write_audit
@@ -23,9 +23,9 @@ from parley.domain.posts.service import publish_post
 
 async def _held(session: AsyncSession, moderator: Account, post_id: int) -> tuple[Post, PostHold]:
     await require(session, moderator, Permission.ACT_ON_ACCOUNTS)
-    post = await session.get(Post, post_id)
-    if post is None:
-        raise NotFound("This post does not exist (it may have been deleted)")
+    post = await get_or_404(
+        session, Post, post_id, "This post does not exist (it may have been deleted)"
+    )
     hold = await session.scalar(select(PostHold).where(PostHold.post_id == post.id))
     if hold is None or not post.held:
         raise Conflict("This post is not waiting for review (it was already decided)")

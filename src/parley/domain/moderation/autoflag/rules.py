@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.domain.accounts.models import Account
-from parley.domain.errors import Invalid, NotFound
+from parley.domain.errors import Invalid, NotFound, get_or_404
 from parley.domain.moderation.audit import write_audit
 from parley.domain.moderation.autoflag import lexicon
 from parley.domain.moderation.autoflag.models import (
@@ -162,10 +162,12 @@ async def save_lexicon_entry(
 
 
 async def _get_entry(session: AsyncSession, entry_id: int) -> LexiconEntry:
-    row = await session.get(LexiconEntry, entry_id)
-    if row is None:
-        raise NotFound("This lexicon entry does not exist (it may have been removed)")
-    return row
+    return await get_or_404(
+        session,
+        LexiconEntry,
+        entry_id,
+        "This lexicon entry does not exist (it may have been removed)",
+    )
 
 
 async def remove_lexicon_entry(session: AsyncSession, *, actor: Account, entry_id: int) -> None:
