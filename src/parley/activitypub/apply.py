@@ -19,7 +19,7 @@ from parley.activitypub import activities
 from parley.activitypub import forwarded as forwarded_activities
 from parley.activitypub.delivery import publish
 from parley.activitypub.federation import Federation
-from parley.activitypub.fetch import Gone, fetch_document, resolve_actor
+from parley.activitypub.fetch import Gone, fetch_document, note_moved_to, resolve_actor
 from parley.activitypub.flags import on_flag
 from parley.activitypub.from_ap import InvalidDocument, parse_actor, visibility_of
 from parley.activitypub.moves import on_move
@@ -161,8 +161,10 @@ async def on_update(
     elif type_of(obj) in ACTOR_TYPES:
         if obj.get("id") != actor.uri:
             raise Rejected("an actor may only update itself")
+        remote = parse_actor(obj)
         async with fed.db.transaction() as session:
-            await federation.upsert_remote_account(session, parse_actor(obj))
+            account = await federation.upsert_remote_account(session, remote)
+        await note_moved_to(fed, http, account, remote.moved_to_uri)
 
 
 async def on_delete(

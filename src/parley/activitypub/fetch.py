@@ -22,6 +22,7 @@ from parley.domain.accounts.models import Account
 from parley.domain.accounts.queries import find_local_account
 from parley.domain.federation import service as federation
 from parley.domain.federation.service import RemoteActor
+from parley.domain.portability import migration
 from parley.infra.http import HttpError, fetch
 from parley.infra.keys import KeyPair
 
@@ -83,26 +84,66 @@ async def _store_actor(fed: Federation, actor: RemoteActor) -> Account:
         return account
 
 
-async def fetch_actor(fed: Federation, http: httpx.AsyncClient, uri: str) -> Account:
-    """Fetch (or re-fetch) a remote actor and store it."""
+async def fetch_actor(
+    fed: Federation, http: httpx.AsyncClient, uri: str, *, follow_move: bool = True
+) -> Account:
+    """Fetch (or re-fetch) a remote actor and store it, with where it moved (movedTo)
+    unless `follow_move` is False (when fetching a move's target: no chains)."""
     if host_of(uri) == fed.domain:
         raise FetchError("local actors are not fetched")
     try:
         actor = parse_actor(await fetch_document(fed, http, uri))
     except InvalidDocument as exc:
         raise FetchError(f"{uri}: {exc}") from exc
-    return await _store_actor(fed, actor)
+    account = await _store_actor(fed, actor)
+    if follow_move:
+        await note_moved_to(fed, http, account, actor.moved_to_uri)
+    return account
+
+
+async def note_moved_to(
+    fed: Federation, http: httpx.AsyncClient, account: Account, moved_to_uri: str | None
+) -> None:
+    """Record a remote actor's movedTo, for display ("has moved to", the API's `moved`).
+
+    Believed only when the target lists the actor in alsoKnownAs (fetched again if the
+    stored copy does not), as for a Move; nothing else happens here: follows move only on
+    a verified Move activity. No movedTo clears it; an unreachable target changes nothing.
+    """
+    target_id = None
+    if moved_to_uri is not None and moved_to_uri != account.uri:
+        try:
+            target = await resolve_actor(fed, http, moved_to_uri, follow_move=False)
+            if account.uri not in (target.also_known_as or []) and target.domain is not None:
+                target = await fetch_actor(fed, http, moved_to_uri, follow_move=False)
+        except FetchError as exc:
+            log.info("movedTo of %s not resolved: %s", account.uri, exc)
+            return
+        if account.uri not in (target.also_known_as or []):
+            log.info("movedTo of %s ignored: %s does not list it", account.uri, target.uri)
+            return
+        target_id = target.id
+    if account.moved_to_id == target_id:
+        return
+    async with fed.db.transaction() as session:
+        await migration.set_remote_moved_to(session, account_id=account.id, target_id=target_id)
+    account.moved_to_id = target_id
 
 
 async def resolve_actor(
-    fed: Federation, http: httpx.AsyncClient, uri: str, *, refresh: bool = False
+    fed: Federation,
+    http: httpx.AsyncClient,
+    uri: str,
+    *,
+    refresh: bool = False,
+    follow_move: bool = True,
 ) -> Account:
     """The account for an actor URI, fetched if we do not know it yet (or on `refresh`)."""
     async with fed.db.reader() as session:
         account = await federation.find_account_by_uri(session, uri)
     if account is not None and (account.domain is None or not refresh):
         return account
-    return await fetch_actor(fed, http, uri)
+    return await fetch_actor(fed, http, uri, follow_move=follow_move)
 
 
 async def resolve_key(

@@ -122,6 +122,7 @@ def parse_actor(doc: dict[str, Any]) -> RemoteActor:
         header_url=_link(doc.get("image")),
         fields=fields,
         also_known_as=[u for u in ids_of(doc.get("alsoKnownAs")) if _http_url(u)][:20],
+        moved_to_uri=_http_url(id_of(doc.get("movedTo"))),
     )
 
 

@@ -52,6 +52,8 @@ class RemoteActor:
     header_url: str | None = None
     fields: list[dict[str, Any]] = field(default_factory=list)
     also_known_as: list[str] = field(default_factory=list)
+    # Where the actor says it moved (movedTo); checked and resolved by the adapter.
+    moved_to_uri: str | None = None
 
 
 async def find_account_by_uri(session: AsyncSession, uri: str) -> Account | None:

@@ -149,6 +149,16 @@ async def accept_move(session: AsyncSession, *, origin_id: int, target_id: int) 
     return await transfer_followers(session, origin=origin, target=target)
 
 
+async def set_remote_moved_to(
+    session: AsyncSession, *, account_id: int, target_id: int | None
+) -> None:
+    """A remote actor's movedTo, as its document says: shown on its profile and in the
+    API only. Follows move only on a verified Move activity (accept_move)."""
+    account = await session.get(Account, account_id)
+    if account is not None and account.domain is not None and account.id != target_id:
+        account.moved_to_id = target_id
+
+
 async def transfer_followers(session: AsyncSession, *, origin: Account, target: Account) -> int:
     """Local followers of `origin` follow `target` (keeping their settings) and unfollow
     `origin`. Followers the target blocks keep their old follow. Returns how many moved."""
