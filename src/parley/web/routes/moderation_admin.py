@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.datastructures import UploadFile
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from parley.db.base import utcnow
+from parley.domain.accounts.models import Account
 from parley.domain.errors import DomainError, NotFound
 from parley.domain.instance.service import RegistrationMode, get_instance_info, list_rules
 from parley.domain.moderation import blocks, policies, queries, registrations
@@ -79,8 +82,10 @@ async def _blocks_page(
 async def domain_blocks(request: Request) -> Response:
     if request.method == "GET":
         return await _blocks_page(request)
-    viewer = await require_viewer(request)
-    form = await checked_form(request)
+    return await _change_blocks(request, _block_domain)
+
+
+async def _block_domain(session: AsyncSession, actor: Account, form: FormData) -> None:
     spec = blocks.DomainBlockSpec(
         domain=forms.text(form, "domain"),
         severity=forms.text(form, "severity"),
@@ -90,12 +95,23 @@ async def domain_blocks(request: Request) -> Response:
         private_comment=forms.text(form, "private_comment"),
         obfuscate=forms.flag(form, "obfuscate"),
     )
+    await blocks.block_domain(session, actor=actor, spec=spec)
+
+
+async def _change_blocks(
+    request: Request,
+    change: Callable[[AsyncSession, Account, FormData], Awaitable[None]],
+    anchor: str = "",
+) -> Response:
+    """Apply one form of the blocks page; a refused change shows the page with the error."""
+    viewer = await require_viewer(request)
+    form = await checked_form(request)
     try:
         async with runtime_of(request).db.transaction() as session:
-            await blocks.block_domain(session, actor=viewer.account, spec=spec)
+            await change(session, viewer.account, form)
     except DomainError as exc:
         return await _blocks_page(request, error=exc)
-    return RedirectResponse("/moderation/domain_blocks", status_code=303)
+    return RedirectResponse(f"/moderation/domain_blocks{anchor}", status_code=303)
 
 
 async def unblock(request: Request) -> Response:
@@ -125,34 +141,24 @@ async def import_blocks(request: Request) -> Response:
 
 
 async def email_domain_blocks(request: Request) -> Response:
-    viewer = await require_viewer(request)
-    form = await checked_form(request)
-    try:
-        async with runtime_of(request).db.transaction() as session:
-            await blocks.block_email_domain(
-                session, actor=viewer.account, domain=forms.text(form, "domain")
-            )
-    except DomainError as exc:
-        return await _blocks_page(request, error=exc)
-    return RedirectResponse("/moderation/domain_blocks#email", status_code=303)
+    async def block(session: AsyncSession, actor: Account, form: FormData) -> None:
+        await blocks.block_email_domain(session, actor=actor, domain=forms.text(form, "domain"))
+
+    return await _change_blocks(request, block, "#email")
 
 
 async def block_ip(request: Request) -> Response:
-    viewer = await require_viewer(request)
-    form = await checked_form(request)
-    try:
-        async with runtime_of(request).db.transaction() as session:
-            await ip_rules.block_ip(
-                session,
-                actor=viewer.account,
-                ip=forms.text(form, "ip"),
-                severity=forms.text(form, "severity"),
-                comment=forms.text(form, "comment"),
-                expires_in=forms.integer(form, "expires_in"),
-            )
-    except DomainError as exc:
-        return await _blocks_page(request, error=exc)
-    return RedirectResponse("/moderation/domain_blocks#ip", status_code=303)
+    async def block(session: AsyncSession, actor: Account, form: FormData) -> None:
+        await ip_rules.block_ip(
+            session,
+            actor=actor,
+            ip=forms.text(form, "ip"),
+            severity=forms.text(form, "severity"),
+            comment=forms.text(form, "comment"),
+            expires_in=forms.integer(form, "expires_in"),
+        )
+
+    return await _change_blocks(request, block, "#ip")
 
 
 async def unblock_ip(request: Request) -> Response:
