@@ -24,6 +24,8 @@ async def _setup(members: Members, runtime: Runtime, api: Api) -> Caller:
     caller = await api.member("fan")
     for name in ("new", *MOVERS):
         await members.create(name)
+    for name in MOVERS:  # before they move: a moved account posts no more
+        await write(runtime, await account_named(runtime, name), f"written by {name}")
     new = await account_named(runtime, "new")
     async with runtime.db.transaction() as session:
         fan = await session.scalar(select(Account).where(Account.username == "fan"))
@@ -34,8 +36,6 @@ async def _setup(members: Members, runtime: Runtime, api: Api) -> Caller:
             old.moved_to_id = new.id
             await relationships.follow_account(session, follower=fan, target=old)
             await relationships.follow_account(session, follower=old, target=fan)
-    for name in MOVERS:
-        await write(runtime, await account_named(runtime, name), f"written by {name}")
     return caller
 
 

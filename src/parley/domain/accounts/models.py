@@ -57,6 +57,8 @@ class Account(IdMixin, Base):
     moved_to_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("accounts.id", ondelete="SET NULL"), default=None
     )
+    # When this (local) account last moved out: Move out is refused again within 30 days.
+    moved_at: Mapped[datetime | None] = mapped_column(default=None)
     also_known_as: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Counters kept by the services that change them (read on every profile and timeline).
     followers_count: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -8,10 +8,12 @@ so no one can steal another account's followers by claiming a move.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.db.base import utcnow
 from parley.db.engine import Database
 from parley.domain.accounts.models import Account, User
 from parley.domain.accounts.queries import find_local_account
@@ -25,6 +27,8 @@ from parley.domain.relationships.models import Follow
 log = logging.getLogger(__name__)
 
 MAX_ALIASES = 10
+# As on Mastodon: an account moves out at most once in this period.
+MOVE_COOLDOWN = timedelta(days=30)
 
 
 async def resolve_address(
@@ -113,9 +117,12 @@ async def move_account(
         user = await session.scalar(select(User).where(User.account_id == account_id))
     if user is None or not await ctx.passwords.verify(user.password_hash, password):
         raise Invalid("current_password", "Current password is not correct")
+    async with db.reader() as session:
+        check_move_cooldown(await _own(session, account_id))
     target = await resolve_address(db, ctx, target_address, field="target", fresh=True)
     async with db.transaction() as session:
         account = await _own(session, account_id)
+        check_move_cooldown(account)  # again, in the transaction: two moves at once
         if target.id == account.id:
             raise Invalid("target", "An account cannot move to itself")
         if target.moved_to_id is not None:
@@ -131,9 +138,24 @@ async def move_account(
         stored_target = await session.get(Account, target.id)
         assert stored_target is not None
         account.moved_to_id = stored_target.id
+        account.moved_at = utcnow()
         await record(session, Event.ACCOUNT_MOVED, account_id=account.id, target_id=target.id)
         await transfer_followers(session, origin=account, target=stored_target)
         return stored_target
+
+
+def check_move_cooldown(account: Account) -> None:
+    """Refuses a Move out within MOVE_COOLDOWN of the last one."""
+    if account.moved_at is None:
+        return
+    allowed_from = account.moved_at + MOVE_COOLDOWN
+    if utcnow() < allowed_from:
+        raise Invalid(
+            "target",
+            f"This account moved on {account.moved_at:%Y-%m-%d}; an account can move only "
+            f"once every {MOVE_COOLDOWN.days} days, so it can move again from "
+            f"{allowed_from:%Y-%m-%d %H:%M} UTC",
+        )
 
 
 async def accept_move(session: AsyncSession, *, origin_id: int, target_id: int) -> int:

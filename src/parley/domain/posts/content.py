@@ -33,6 +33,16 @@ def check_author(account: Account) -> None:
         raise Forbidden("This account is frozen by the moderators; see Settings > Strikes")
 
 
+def check_not_moved(account: Account) -> None:
+    """A local account that moved away writes no new posts (as on Mastodon): its followers
+    went to the new account, which is where to write from now on."""
+    if account.domain is None and account.moved_to_id is not None:
+        raise Forbidden(
+            "This account has moved to another account and can no longer post; "
+            "write from the new account"
+        )
+
+
 async def instance_limits(session: AsyncSession, ctx: DomainContext) -> InstanceInfo:
     return await get_instance_info(
         session, max_post_chars_default=ctx.settings.max_post_chars_default

@@ -19,7 +19,7 @@ from parley.domain.errors import Forbidden, Invalid, NotFound
 from parley.domain.events import Event, record
 from parley.domain.notifications.models import Notification, NotificationType
 from parley.domain.notifications.service import notify
-from parley.domain.posts.content import check_author
+from parley.domain.posts.content import check_author, check_not_moved
 from parley.domain.posts.counting import add_to_counter, count_new_post
 from parley.domain.posts.models import Post, Visibility
 from parley.domain.posts.queries import NOT_FOUND, find_echo, find_original
@@ -44,6 +44,7 @@ async def echo_post(
     followers-only posts (to their followers). `uri` is for remote actors.
     """
     check_author(actor)
+    check_not_moved(actor)
     original = await find_original(session, post_id)
     if original is None or not await can_see(session, actor.id, original):
         raise NotFound(NOT_FOUND)

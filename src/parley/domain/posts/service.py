@@ -26,6 +26,7 @@ from parley.domain.notifications.service import notify
 from parley.domain.posts.content import (
     check_author,
     check_language,
+    check_not_moved,
     check_text,
     instance_limits,
     render,
@@ -72,6 +73,7 @@ async def create_post(
     `uri` and `url` are for remote authors (federation); local posts get this instance's.
     """
     check_author(author)
+    check_not_moved(author)
     info = await instance_limits(session, ctx)
     text, spoiler_text = text.strip(), spoiler_text.strip()
     if poll is not None:

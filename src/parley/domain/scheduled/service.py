@@ -19,7 +19,12 @@ from parley.db.base import utcnow
 from parley.domain.accounts.models import Account
 from parley.domain.context import DomainContext
 from parley.domain.errors import DomainError, Invalid
-from parley.domain.posts.content import check_author, check_text, instance_limits
+from parley.domain.posts.content import (
+    check_author,
+    check_not_moved,
+    check_text,
+    instance_limits,
+)
 from parley.domain.posts.models import Visibility
 from parley.domain.posts.polls import PollSpec, check_poll
 from parley.domain.posts.service import create_post
@@ -56,6 +61,7 @@ async def _check(
 ) -> None:
     """The checks create_post would make that do not depend on the moment of posting."""
     check_author(author)
+    check_not_moved(author)
     info = await instance_limits(session, ctx)
     if params.poll is not None:
         check_poll(PollSpec(**params.poll), info)

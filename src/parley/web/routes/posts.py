@@ -145,7 +145,8 @@ async def _compose_page(
             "quote_of": quote_of,
             "context_view": context_view,
         },
-        status_code=422 if error else 200,
+        # Refused (suspended, frozen, moved away, a private quote): 403; bad input: 422.
+        status_code=200 if error is None else 403 if isinstance(error, Forbidden) else 422,
     )
 
 

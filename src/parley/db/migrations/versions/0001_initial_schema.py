@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("public_key_id", sa.Text(), nullable=True),
         sa.Column("private_key_pem", sa.Text(), nullable=True),
         sa.Column("moved_to_id", sa.BigInteger(), nullable=True),
+        sa.Column("moved_at", parley.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("also_known_as", sa.JSON(), nullable=False),
         sa.Column("followers_count", sa.BigInteger(), nullable=False),
         sa.Column("following_count", sa.BigInteger(), nullable=False),
