@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import sys
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -23,9 +22,9 @@ from typing import Any
 
 import httpx
 
-from bench import load, report
+from bench import report
 from bench.dataset import BENCH_PASSWORD, check_schema
-from bench.home import HOST, _best, _free_port, _reader, _server
+from bench.home import HOST, _best, _free_port, _reader, _server, measure, server_env
 
 PATH = "/api/v1/timelines/home?limit=20"
 
@@ -55,38 +54,12 @@ def _token(base: str, username: str) -> str:
         return token
 
 
-def _measure(
-    targets: dict[str, str], headers: dict[str, str], *, seconds: int, connections: int, rounds: int
-) -> dict[str, list[load.LoadResult]]:
-    for url in targets.values():  # warm-up: caches, statement compilation, connection pools
-        load.run(url, headers, seconds=2, connections=connections)
-    results: dict[str, list[load.LoadResult]] = {name: [] for name in targets}
-    order = list(targets)
-    for round_number in range(rounds):
-        for name in order if round_number % 2 == 0 else reversed(order):
-            result = load.run(targets[name], headers, seconds=seconds, connections=connections)
-            print(
-                f"  round {round_number + 1} {name:<9} {result.requests_per_second:8.0f} req/s"
-                f"  p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
-                f"  errors {result.errors}"
-            )
-            results[name].append(result)
-    return results
-
-
 def run(url: str, *, seconds: int, connections: int, rounds: int) -> dict[str, Any]:
     username = asyncio.run(_reader(url))
     parley_port, reference_port = _free_port(), _free_port()
     with TemporaryDirectory(prefix="parley-bench-") as scratch:
         folder = Path(scratch)
-        env = {
-            **os.environ,
-            "PARLEY_DATABASE_URL": url,
-            "PARLEY_DOMAIN": f"{HOST}:{parley_port}",
-            "PARLEY_DATA_DIR": str(folder),
-            "PARLEY_MEDIA_DIR": str(folder / "media"),
-            "PARLEY_SECRET_KEY": secrets.token_urlsafe(32),
-        }
+        env = server_env(url, parley_port, folder)
         serve = [sys.executable, "-m", "parley.cli", "serve", "--host", HOST]
         serve += ["--port", str(parley_port), "--workers", "1", "--no-worker"]
         base = f"http://{HOST}:{parley_port}"
@@ -105,7 +78,7 @@ def run(url: str, *, seconds: int, connections: int, rounds: int) -> dict[str, A
                 if same != page.content:
                     raise SystemExit("the reference does not answer the same bytes")
                 print(f"token for {username}; {PATH}: {len(page.content):,} bytes, {statuses}")
-                results = _measure(
+                results = measure(
                     {"parley": base + PATH, "reference": f"http://{HOST}:{reference_port}{PATH}"},
                     headers,
                     seconds=seconds,

@@ -162,10 +162,15 @@ def _count_posts(body: str) -> int:
     return len(re.findall(r"<article\b", body))
 
 
-def _measure(
-    targets: dict[str, str], cookie: str, *, seconds: int, connections: int, rounds: int
+def measure(
+    targets: dict[str, str],
+    headers: dict[str, str],
+    *,
+    seconds: int,
+    connections: int,
+    rounds: int,
 ) -> dict[str, list[load.LoadResult]]:
-    headers = {"Cookie": cookie}
+    """Warm each target up, then load them in alternating rounds (the request carries headers)."""
     for url in targets.values():  # warm-up: caches, statement compilation, connection pools
         load.run(url, headers, seconds=2, connections=connections)
     results: dict[str, list[load.LoadResult]] = {name: [] for name in targets}
@@ -219,12 +224,12 @@ def run(url: str, path: str, *, seconds: int, connections: int, rounds: int) -> 
                     f"signed in as {username}; {path}: {len(page.content):,} bytes, "
                     f"{_count_posts(page.text)} posts"
                 )
-                results = _measure(
+                results = measure(
                     {
                         "parley": base + path,
                         "reference": f"http://{HOST}:{reference_port}{path}",
                     },
-                    cookie,
+                    {"Cookie": cookie},
                     seconds=seconds,
                     connections=connections,
                     rounds=rounds,
