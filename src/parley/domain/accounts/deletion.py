@@ -30,6 +30,7 @@ from parley.domain.notifications.models import Marker, Notification
 from parley.domain.oauth.models import IdempotencyKey, OAuthAccessToken, OAuthAuthorizationCode
 from parley.domain.posts.counting import not_below_zero
 from parley.domain.posts.models import Poll, PollVote, Post
+from parley.domain.posts.writing import counted_on_parents
 from parley.domain.relationships.models import Block, Follow, FollowRequest, Mute
 from parley.domain.timelines.models import FeedEntry, List, ListMember
 from parley.infra.storage import open_store
@@ -126,7 +127,7 @@ async def _subtract_per_row(
     how_many = (
         select(func.count())
         .select_from(mine)
-        .where(mine.account_id == me, pointing == Post.id)
+        .where(mine.account_id == me, pointing == Post.id, counted_on_parents(mine))
         .scalar_subquery()
     )
     await session.execute(

@@ -44,7 +44,12 @@ from parley.domain.posts.polls import (
 )
 from parley.domain.posts.queries import NOT_FOUND, find_original, find_poll, get_own_post
 from parley.domain.posts.visibility import can_see
-from parley.domain.posts.writing import new_post, publish_post, settle_new_post
+from parley.domain.posts.writing import (
+    new_post,
+    publish_post,
+    settle_new_post,
+    uncount_on_parents,
+)
 
 STAFF = (Role.OWNER, Role.ADMIN, Role.MODERATOR)
 
@@ -290,10 +295,7 @@ async def delete_post(
     for echoer_id, count in echoers.items():
         await add_to_counter(session, Account.posts_count, echoer_id, -count)
     await add_to_counter(session, Account.posts_count, post.account_id, -1)
-    if post.in_reply_to_id is not None:
-        await add_to_counter(session, Post.replies_count, post.in_reply_to_id, -1)
-    if post.quote_of_id is not None:
-        await add_to_counter(session, Post.quotes_count, post.quote_of_id, -1)
+    await uncount_on_parents(session, post)
     # Federation must know who could see it, and mentions go with the post.
     mentioned_ids = list(
         await session.scalars(select(Mention.account_id).where(Mention.post_id == post.id))

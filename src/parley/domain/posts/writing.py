@@ -4,8 +4,9 @@ A local post (parley.domain.posts.service.create_post: text a member typed, chec
 this instance's limits and rendered) and a remote post (parley.domain.federation.remote_posts:
 HTML from another server, sanitized by the adapter) differ in how their content, poll and media
 are made. Once that is done they share everything here: the row's thread and reply links,
-mention and tag rows, counters, the automated-flags screening (a held post is not published),
-then home-feed fan-out, notifications and the post.created event.
+mention and tag rows, the author's post count, the automated-flags screening (a held post is
+not published), then (once published) the parent's counters, home-feed fan-out, notifications
+and the post.created event.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import AliasedClass
 
 from parley.domain.accounts.models import Account
 from parley.domain.events import Event, record
+from parley.domain.moderation.autoflag.models import PostHold
 from parley.domain.moderation.autoflag.screening import screen_post
 from parley.domain.notifications.models import NotificationType
 from parley.domain.notifications.service import notify
@@ -63,14 +66,37 @@ async def settle_new_post(
     if attach is not None:
         await attach(post)
     await count_new_post(session, author.id)
-    if parent is not None:
-        await add_to_counter(session, Post.replies_count, parent.id, 1)
-    if quoted is not None:
-        await add_to_counter(session, Post.quotes_count, quoted.id, 1)
-    # A post an automated flag holds stays with its author until a moderator approves it.
+    # A post an automated flag holds stays with its author until a moderator approves it;
+    # until then it does not count on its parent or quoted post either.
     if not await screen_post(session, post=post, author=author):
+        await _count_on_parents(session, post, 1)
         await _publish(session, post, parent=parent, quoted=quoted, mentioned=mentioned)
     return post
+
+
+async def _count_on_parents(session: AsyncSession, post: Post, delta: int) -> None:
+    if post.in_reply_to_id is not None:
+        await add_to_counter(session, Post.replies_count, post.in_reply_to_id, delta)
+    if post.quote_of_id is not None:
+        await add_to_counter(session, Post.quotes_count, post.quote_of_id, delta)
+
+
+def counted_on_parents(posts: type[Post] | AliasedClass[Post]) -> ColumnElement[bool]:
+    """Posts that count on their parent and quoted post: all but those held before anyone
+    saw them (a post held after an edit had been published, so it still counts)."""
+    return or_(
+        posts.held.is_(False),
+        posts.id.in_(select(PostHold.post_id).where(PostHold.was_published.is_(True))),
+    )
+
+
+async def uncount_on_parents(session: AsyncSession, post: Post) -> None:
+    """Undo what a post being deleted added to its parent's and quoted post's counters."""
+    if post.held and not await session.scalar(
+        select(PostHold.was_published).where(PostHold.post_id == post.id)
+    ):
+        return
+    await _count_on_parents(session, post, -1)
 
 
 async def publish_post(session: AsyncSession, post: Post) -> None:
@@ -85,6 +111,7 @@ async def publish_post(session: AsyncSession, post: Post) -> None:
     )
     parent = None if post.in_reply_to_id is None else await session.get(Post, post.in_reply_to_id)
     quoted = None if post.quote_of_id is None else await session.get(Post, post.quote_of_id)
+    await _count_on_parents(session, post, 1)
     await _publish(session, post, parent=parent, quoted=quoted, mentioned=mentioned)
 
 
