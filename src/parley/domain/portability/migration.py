@@ -22,7 +22,7 @@ from parley.domain.errors import DomainError, Invalid, NotFound
 from parley.domain.events import Event, record
 from parley.domain.federation.lookup import remote_query
 from parley.domain.relationships import service as relationships
-from parley.domain.relationships.models import Follow
+from parley.domain.relationships.models import AccountDomainBlock, Follow
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,8 @@ async def set_remote_moved_to(
 
 async def transfer_followers(session: AsyncSession, *, origin: Account, target: Account) -> int:
     """Local followers of `origin` follow `target` (keeping their settings) and unfollow
-    `origin`. Followers the target blocks keep their old follow. Returns how many moved."""
+    `origin`. Followers who block the target or are blocked by it, and followers who blocked
+    the target's server, keep their old follow. Returns how many moved."""
     follows = list(
         await session.scalars(
             select(Follow)
@@ -195,6 +196,10 @@ async def transfer_followers(session: AsyncSession, *, origin: Account, target: 
     for follow in follows:
         follower = await session.get(Account, follow.account_id)
         if follower is None or follower.id == target.id:
+            continue
+        # follow_account refuses a block either way; a member's domain block is checked here.
+        if target.domain is not None and await _blocks_server(session, follower, target.domain):
+            log.info("not moving follower %s to %s: domain blocked", follower.id, target.id)
             continue
         try:
             async with session.begin_nested():
@@ -211,3 +216,12 @@ async def transfer_followers(session: AsyncSession, *, origin: Account, target: 
         await relationships.unfollow_account(session, follower=follower, target=origin)
         moved += 1
     return moved
+
+
+async def _blocks_server(session: AsyncSession, member: Account, domain: str) -> bool:
+    found = await session.scalar(
+        select(AccountDomainBlock.id).where(
+            AccountDomainBlock.account_id == member.id, AccountDomainBlock.domain == domain.lower()
+        )
+    )
+    return found is not None
