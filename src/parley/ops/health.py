@@ -3,12 +3,16 @@
 Ready means: the database answers, its schema is at the newest migration, and the job queue
 is moving (no due job has waited longer than PARLEY_HEALTH_QUEUE_STUCK_SECONDS). Not ready is
 503 with the failing checks named, so a load balancer stops sending traffic and a person can
-see why. /metrics answers loopback clients, or a request with the PARLEY_METRICS_TOKEN bearer.
+see why. The answer is reused for READINESS_SECONDS (the probe is exempt from rate limits, so
+it must stay cheap). /metrics answers loopback clients, or a request with the
+PARLEY_METRICS_TOKEN bearer.
 """
 
 from __future__ import annotations
 
 import hmac
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
@@ -25,9 +29,11 @@ from parley.db.base import utcnow
 from parley.db.migrate import alembic_config
 from parley.jobs.models import Job, JobState
 from parley.ops.metrics import Metrics
+from parley.ops.ttl import TtlValue
 from parley.runtime import Runtime
 
 NO_STORE = {"Cache-Control": "no-store"}
+READINESS_SECONDS = 2.0
 
 
 def _current_revision(connection: Connection) -> str | None:
@@ -74,14 +80,20 @@ async def readiness(runtime: Runtime) -> tuple[bool, dict[str, Any]]:
     return all(check["ok"] for check in checks.values()), checks
 
 
-def build_ops_routes(runtime: Runtime, metrics: Metrics, under_attack: Any) -> list[Route]:
+def build_ops_routes(
+    runtime: Runtime,
+    metrics: Metrics,
+    under_attack: Any,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[Route]:
     """`under_attack` is an async callable answering whether the mode is on."""
+    recent: TtlValue[tuple[bool, dict[str, Any]]] = TtlValue(READINESS_SECONDS, clock)
 
     async def live(_request: Request) -> Response:
         return JSONResponse({"status": "ok"}, headers=NO_STORE)
 
     async def ready(_request: Request) -> Response:
-        ok, checks = await readiness(runtime)
+        ok, checks = await recent.get(lambda: readiness(runtime))
         return JSONResponse(
             {"status": "ok" if ok else "unavailable", "checks": checks},
             status_code=200 if ok else 503,
