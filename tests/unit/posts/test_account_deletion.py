@@ -133,3 +133,20 @@ async def test_deleting_an_account_deletes_its_content_and_fixes_everyone_elses_
 
     with pytest.raises(Conflict):
         await members.create("alice")
+
+
+async def test_a_held_reply_deleted_with_its_author_does_not_uncount_the_parent(
+    runtime: Runtime, members: Members
+) -> None:
+    alice = await member(members, "alice")
+    bob = await member(members, "bob")
+    carol = await member(members, "carol")
+    parent = await write(runtime, alice, "a sunny day")
+    await write(runtime, carol, "lovely", in_reply_to_id=parent.id, quote_of_id=parent.id)
+    held = await write(runtime, bob, "I will kill you all", in_reply_to_id=parent.id)
+    assert held.held
+    assert (await reload(runtime, Post, parent.id)).replies_count == 1
+    async with runtime.db.transaction() as session:
+        await delete_account(session, runtime.ctx, account=bob, password=PASSWORD)
+    stored = await reload(runtime, Post, parent.id)
+    assert (stored.replies_count, stored.quotes_count) == (1, 1)
