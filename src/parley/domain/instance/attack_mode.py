@@ -36,7 +36,7 @@ async def get_attack_mode(session: AsyncSession) -> AttackMode:
             InstanceSetting.key.in_((MANUAL_KEY, AUTO_KEY))
         )
     )
-    values: dict[str, Any] = {key: value for key, value in rows.all()}
+    values: dict[str, Any] = dict(rows.all())
     auto = values.get(AUTO_KEY)
     return AttackMode(
         manual=values.get(MANUAL_KEY) is True,

@@ -48,7 +48,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from parley.db.base import UTCDateTime, utcnow
-
 from parley.domain.accounts.models import Account
 from parley.domain.accounts.queries import get_account
 from parley.domain.interactions.models import Bookmark, Upvote
@@ -59,7 +58,6 @@ from parley.domain.relationships.models import Follow
 from parley.domain.relationships.queries import Moment, excluded_account_ids
 from parley.domain.timelines.lists import get_list
 from parley.domain.timelines.models import FeedEntry, List, ListMember, ReplyPolicy
-
 
 # Bound parameters of the statements built once: the viewer, the clock, the page.
 VIEWER: BindParameter[int] = bindparam("viewer_id", type_=BigInteger())
