@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -24,7 +23,7 @@ import httpx
 
 from bench import report
 from bench.dataset import BENCH_PASSWORD, check_schema
-from bench.home import HOST, _best, _free_port, _reader, _server, measure, server_env
+from bench.home import HOST, _free_port, _reader, _server, against_reference, server_env
 
 PATH = "/api/v1/timelines/home?limit=20"
 
@@ -56,7 +55,7 @@ def _token(base: str, username: str) -> str:
 
 def run(url: str, *, seconds: int, connections: int, rounds: int) -> dict[str, Any]:
     username = asyncio.run(_reader(url))
-    parley_port, reference_port = _free_port(), _free_port()
+    parley_port = _free_port()
     with TemporaryDirectory(prefix="parley-bench-") as scratch:
         folder = Path(scratch)
         env = server_env(url, parley_port, folder)
@@ -68,39 +67,23 @@ def run(url: str, *, seconds: int, connections: int, rounds: int) -> dict[str, A
             page = httpx.get(base + PATH, headers=headers, timeout=30)
             page.raise_for_status()
             statuses = len(page.json())
-            body_file = folder / "body.json"
-            body_file.write_bytes(page.content)
-            reference = [sys.executable, "-m", "bench.reference", "--host", HOST]
-            reference += ["--port", str(reference_port), "--body", str(body_file)]
-            reference += ["--content-type", page.headers["content-type"]]
-            with _server(reference, dict(os.environ), reference_port, folder / "ref.log"):
-                same = httpx.get(f"http://{HOST}:{reference_port}{PATH}", timeout=30).content
-                if same != page.content:
-                    raise SystemExit("the reference does not answer the same bytes")
-                print(f"token for {username}; {PATH}: {len(page.content):,} bytes, {statuses}")
-                results = measure(
-                    {"parley": base + PATH, "reference": f"http://{HOST}:{reference_port}{PATH}"},
-                    headers,
-                    seconds=seconds,
-                    connections=connections,
-                    rounds=rounds,
-                )
-    parley, reference_best = _best(results["parley"]), _best(results["reference"])
-    ratio = parley.requests_per_second / reference_best.requests_per_second
-    print(
-        f"best: parley {parley.requests_per_second:.0f} req/s, reference "
-        f"{reference_best.requests_per_second:.0f} req/s: {ratio:.1%} of the reference"
-    )
+            print(f"token for {username}; {PATH}: {len(page.content):,} bytes, {statuses}")
+            measured = against_reference(
+                page,
+                base,
+                PATH,
+                headers,
+                folder,
+                seconds=seconds,
+                connections=connections,
+                rounds=rounds,
+            )
     return {
         "path": PATH,
         "token_for": username,
         "bytes": len(page.content),
         "statuses": statuses,
-        "load": {"seconds": seconds, "connections": connections, "rounds": rounds},
-        "parley": parley.as_dict(),
-        "reference": reference_best.as_dict(),
-        "ratio": round(ratio, 4),
-        "rounds": {name: [r.as_dict() for r in runs] for name, runs in results.items()},
+        **measured,
     }
 
 

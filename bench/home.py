@@ -193,7 +193,7 @@ def _best(results: list[load.LoadResult]) -> load.LoadResult:
 
 def run(url: str, path: str, *, seconds: int, connections: int, rounds: int) -> dict[str, Any]:
     username = asyncio.run(_reader(url))
-    parley_port, reference_port = _free_port(), _free_port()
+    parley_port = _free_port()
     with TemporaryDirectory(prefix="parley-bench-") as scratch:
         folder = Path(scratch)
         env = server_env(url, parley_port, folder)
@@ -210,30 +210,62 @@ def run(url: str, path: str, *, seconds: int, connections: int, rounds: int) -> 
                 path = "/about"
                 page = _fetch(base, path, cookie)
             page.raise_for_status()
-            body_file = folder / "body.html"
-            body_file.write_bytes(page.content)
-            content_type = page.headers.get("content-type", "text/html; charset=utf-8")
-            reference = [sys.executable, "-m", "bench.reference", "--host", HOST]
-            reference += ["--port", str(reference_port), "--body", str(body_file)]
-            reference += ["--content-type", content_type]
-            with _server(reference, dict(os.environ), reference_port, folder / "ref.log"):
-                same = _fetch(f"http://{HOST}:{reference_port}", path, cookie).content
-                if same != page.content:
-                    raise SystemExit("the reference does not answer the same bytes")
-                print(
-                    f"signed in as {username}; {path}: {len(page.content):,} bytes, "
-                    f"{_count_posts(page.text)} posts"
-                )
-                results = measure(
-                    {
-                        "parley": base + path,
-                        "reference": f"http://{HOST}:{reference_port}{path}",
-                    },
-                    {"Cookie": cookie},
-                    seconds=seconds,
-                    connections=connections,
-                    rounds=rounds,
-                )
+            print(
+                f"signed in as {username}; {path}: {len(page.content):,} bytes, "
+                f"{_count_posts(page.text)} posts"
+            )
+            measured = against_reference(
+                page,
+                base,
+                path,
+                {"Cookie": cookie},
+                folder,
+                seconds=seconds,
+                connections=connections,
+                rounds=rounds,
+            )
+    return {
+        "path": path,
+        "note": note,
+        "signed_in_as": username,
+        "bytes": len(page.content),
+        "posts_on_page": _count_posts(page.text),
+        **measured,
+    }
+
+
+def against_reference(
+    page: httpx.Response,
+    base: str,
+    path: str,
+    headers: dict[str, str],
+    folder: Path,
+    *,
+    seconds: int,
+    connections: int,
+    rounds: int,
+) -> dict[str, Any]:
+    """Serve the very bytes of `page` from the reference app, load Parley (at `base`) and the
+    reference in the same run, and report the best round of each and their ratio."""
+    reference_port = _free_port()
+    reference_base = f"http://{HOST}:{reference_port}"
+    body_file = folder / "reference-body"
+    body_file.write_bytes(page.content)
+    content_type = page.headers.get("content-type", "text/html; charset=utf-8")
+    reference = [sys.executable, "-m", "bench.reference", "--host", HOST]
+    reference += ["--port", str(reference_port), "--body", str(body_file)]
+    reference += ["--content-type", content_type]
+    with _server(reference, dict(os.environ), reference_port, folder / "ref.log"):
+        same = httpx.get(reference_base + path, headers=headers, timeout=30).content
+        if same != page.content:
+            raise SystemExit("the reference does not answer the same bytes")
+        results = measure(
+            {"parley": base + path, "reference": reference_base + path},
+            headers,
+            seconds=seconds,
+            connections=connections,
+            rounds=rounds,
+        )
     parley, reference_best = _best(results["parley"]), _best(results["reference"])
     ratio = parley.requests_per_second / reference_best.requests_per_second
     print(
@@ -241,11 +273,6 @@ def run(url: str, path: str, *, seconds: int, connections: int, rounds: int) -> 
         f"{reference_best.requests_per_second:.0f} req/s: {ratio:.1%} of the reference"
     )
     return {
-        "path": path,
-        "note": note,
-        "signed_in_as": username,
-        "bytes": len(page.content),
-        "posts_on_page": _count_posts(page.text),
         "load": {"seconds": seconds, "connections": connections, "rounds": rounds},
         "parley": parley.as_dict(),
         "reference": reference_best.as_dict(),
