@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, quote
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from parley.db.ids import ms_of_id
 from parley.edge.guard import Guard
 
 CURSORS = ("max_id", "min_id", "since_id")
@@ -24,14 +25,13 @@ API_STREAMS = re.compile(
     r"^/api/v1/(?:timelines/public|timelines/tag/[^/]+|accounts/[^/]+/(?:statuses|followers|following))/?$"
 )
 WEB_STREAMS = re.compile(r"^/(?:local|tags/[^/]+|@[^/]+(?:/(?:[a-z_]+|followers|following))?)/?$")
-ID_TIME_SHIFT = 16  # parley.db.ids: milliseconds above the low 16 bits
 
 
 def too_old(query: str, floor_ms: int) -> bool:
     params = parse_qs(query)
     for name in CURSORS:
         for value in params.get(name, []):
-            if value.isdigit() and int(value) >> ID_TIME_SHIFT < floor_ms:
+            if value.isdigit() and ms_of_id(int(value)) < floor_ms:
                 return True
     return False
 
