@@ -97,6 +97,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> Starlet
             tasks.cancel_scope.cancel()
         await runtime.broker.close()
         await guard.limiter.close()
+        await federation.aclose()
         await runtime.db.dispose()
 
     # Each adapter is a sub-application with its own error convention; the web UI comes last

@@ -2,10 +2,17 @@
 
 Built from the Runtime by the composition root (routes) and by the job handlers. Tests set
 `transport` and `resolver` to route outbound requests to in-process apps.
+
+Outbound requests share one pooled client (`outbound`), so deliveries to a host reuse their
+connections instead of opening one (and a TLS handshake) per POST; the composition root
+closes it on shutdown (`aclose`).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 import httpx
@@ -14,7 +21,7 @@ from parley.activitypub.keycache import HostMemo, KeyCache
 from parley.config import Settings
 from parley.db.engine import Database
 from parley.domain.context import DomainContext
-from parley.infra.http import Resolver, build_client
+from parley.infra.http import POOL_PER_HOST, Resolver, SharedClient, build_client
 from parley.runtime import Runtime
 
 
@@ -28,6 +35,7 @@ class Federation:
     # Per-process caches (see parley.activitypub.keycache); shared by copies of this object.
     keys: KeyCache = field(default_factory=KeyCache)
     hosts: HostMemo = field(default_factory=HostMemo)
+    outbound: SharedClient = field(default_factory=SharedClient)
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> Federation:
@@ -49,12 +57,29 @@ class Federation:
     def instance_key_id(self) -> str:
         return f"{self.base_url}/actor#main-key"
 
-    def client(self) -> httpx.AsyncClient:
-        """A new SSRF-guarded client; use it as `async with fed.client() as http:`."""
+    def client(self) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        """The SSRF-guarded client: `async with fed.client() as http:`. It is the shared,
+        pooled one, left open on exit; with a `transport` seam, a new client per use."""
+        if self.transport is not None:
+            return self._build_client()
+        return _borrowed(self.outbound.get(self._build_client, key=self.resolver))
+
+    def _build_client(self) -> httpx.AsyncClient:
         return build_client(
             allow_insecure=self.settings.federation_allow_insecure,
             # Admins of remote servers see where requests come from.
             user_agent=f"Parley (+{self.base_url}/)",
             resolver=self.resolver,
             transport=self.transport,
+            # Room for every delivery lease on a host, and fetches beside them.
+            per_host=max(POOL_PER_HOST, self.settings.delivery_per_host + 2),
         )
+
+    async def aclose(self) -> None:
+        """Close the pooled connections (the app's shutdown)."""
+        await self.outbound.aclose()
+
+
+@contextlib.asynccontextmanager
+async def _borrowed(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    yield client

@@ -1,26 +1,35 @@
 """The one outbound HTTP client: every request to another server goes through it.
 
 Federation makes us fetch URLs that strangers choose, so the client refuses to reach
-anything but the public internet (SSRF): the host is resolved, every address it resolves
-to must be public, and the connection goes to the vetted address (the URL's host is
-replaced by the IP; the Host header and TLS SNI/certificate check keep the real name), so a
-second DNS answer cannot point the connection elsewhere (DNS rebinding). Redirects are
-followed by `fetch`, never by httpx, so each hop is vetted the same way. Bodies are read as
-a stream and cut off at a size limit.
+anything but the public internet (SSRF): before each new connection the host is resolved,
+every address it resolves to must be public, and the socket is opened to the vetted address
+(`VettingBackend`, under httpcore's pool), so a second DNS answer cannot point the
+connection elsewhere (DNS rebinding). The URL keeps the host name, so the pool keys its
+connections by (scheme, host name, port): a connection, TLS included, is only reused for the
+host it was opened and vetted for, and a host whose DNS now answers a private address is
+refused at its next new connection. The pool is bounded (connections per host, in total, and
+how long one stays idle). Redirects are followed by `fetch`, never by httpx, so each hop is
+vetted the same way. Bodies are read as a stream and cut off at a size limit.
+
+With a `transport` seam (tests route requests to in-process apps, no sockets) the request
+itself is vetted and pinned instead: its URL's host is replaced by the vetted IP, the Host
+header and the TLS SNI keep the real name.
 
 `PARLEY_FEDERATION_ALLOW_INSECURE` (tests only) allows http and private addresses.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import ipaddress
 import socket
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import anyio
+import httpcore
 import httpx
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -29,6 +38,10 @@ MAX_REDIRECTS = 3
 JSON_LIMIT = 1024 * 1024
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+# The connection pool: connections per (scheme, host, port), in all, and seconds one may idle.
+POOL_PER_HOST = 8
+POOL_TOTAL = 100
+POOL_IDLE_SECONDS = 30.0
 
 
 class HttpError(Exception):
@@ -89,15 +102,156 @@ def is_public_address(value: str) -> bool:
     )
 
 
-class GuardedTransport(httpx.AsyncBaseTransport):
-    """Vets and pins the destination of every request before `inner` sends it."""
+async def vetted_addresses(
+    resolver: Resolver, host: str, port: int, *, allow_insecure: bool
+) -> list[str]:
+    """The addresses of `host`, all public (unless `allow_insecure`), scope ids removed."""
+    addresses = await resolver(host, port)
+    if not addresses:
+        raise HttpError(f"{host} has no address")
+    if not allow_insecure:
+        # One private answer is enough to refuse: a public decoy could sit beside it.
+        refused = [a for a in addresses if not is_public_address(a)]
+        if refused:
+            raise BlockedDestination(f"{host} resolves to a non-public address {refused[0]}")
+    return [a.split("%", 1)[0] for a in addresses]
+
+
+class VettingBackend(httpcore.AsyncNetworkBackend):
+    """Opens each new connection to an address of the host vetted just before."""
 
     def __init__(
-        self, inner: httpx.AsyncBaseTransport, *, resolver: Resolver, allow_insecure: bool
+        self,
+        *,
+        resolver: Resolver,
+        allow_insecure: bool,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self.resolver = resolver
+        self.allow_insecure = allow_insecure
+        self.inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            with anyio.fail_after(timeout):  # the connect timeout covers the DNS lookup too
+                addresses = await vetted_addresses(
+                    self.resolver, host, port, allow_insecure=self.allow_insecure
+                )
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
+        return await self.inner.connect_tcp(
+            addresses[0],
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,
+        )
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise BlockedDestination("outbound requests never use unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+class HostLimits:
+    """At most `limit` requests in flight per (scheme, host, port), so at most that many
+    pooled connections per host (HTTP/1.1: one request per connection at a time)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._gates: dict[tuple[str, str, int], _Gate] = {}
+
+    async def enter(self, key: tuple[str, str, int]) -> Callable[[], None]:
+        """Wait for a turn; returns the function that gives it back (safe to call twice)."""
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = self._gates[key] = _Gate(anyio.Semaphore(self.limit))
+        gate.users += 1
+        try:
+            with anyio.fail_after(TIMEOUT.pool):
+                await gate.semaphore.acquire()
+        except BaseException:
+            self._leave(key, gate, acquired=False)
+            raise
+        done = False
+
+        def release() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self._leave(key, gate, acquired=True)
+
+        return release
+
+    def _leave(self, key: tuple[str, str, int], gate: _Gate, *, acquired: bool) -> None:
+        if acquired:
+            gate.semaphore.release()
+        gate.users -= 1
+        if gate.users == 0:  # forget idle hosts, so the table does not grow without end
+            del self._gates[key]
+
+    def in_use(self) -> int:
+        return len(self._gates)
+
+
+@dataclass(slots=True)
+class _Gate:
+    semaphore: anyio.Semaphore
+    users: int = 0
+
+
+class _ReleasingStream(httpx.AsyncByteStream):
+    """A response body that gives the host's turn back when it is closed."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
+        self.inner = inner
+        self.release = release
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.inner:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self.inner.aclose()
+        finally:
+            self.release()
+
+
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """Refuses other schemes, bounds the requests per host, then lets `inner` send.
+
+    With `pin` (the test seams) the request is vetted and pinned here; otherwise `inner` is
+    the pool over a `VettingBackend`, which vets every new connection.
+    """
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        *,
+        resolver: Resolver,
+        allow_insecure: bool,
+        pin: bool = True,
+        per_host: int = POOL_PER_HOST,
     ) -> None:
         self.inner = inner
         self.resolver = resolver
         self.allow_insecure = allow_insecure
+        self.pin = pin
+        self.limits = HostLimits(per_host)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -107,23 +261,39 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         if not host:
             raise BlockedDestination("URL without a host")
         port = url.port or (443 if url.scheme == "https" else 80)
-        addresses = await self.resolver(host, port)
-        if not addresses:
-            raise HttpError(f"{host} has no address")
-        if not self.allow_insecure:
-            # One private answer is enough to refuse: a public decoy could sit beside it.
-            refused = [a for a in addresses if not is_public_address(a)]
-            if refused:
-                raise BlockedDestination(f"{host} resolves to a non-public address {refused[0]}")
-        pinned = httpx.Request(
+        if self.pin:
+            request = await self._pinned(request, host, port)
+        try:
+            release = await self.limits.enter((url.scheme, host, port))
+        except TimeoutError as exc:
+            raise httpx.PoolTimeout(f"{host}: no free connection", request=request) from exc
+        try:
+            response = await self.inner.handle_async_request(request)
+        except BaseException:
+            release()
+            raise
+        if not isinstance(response.stream, httpx.AsyncByteStream):
+            release()
+            return response
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_ReleasingStream(response.stream, release),
+            extensions=response.extensions,
+        )
+
+    async def _pinned(self, request: httpx.Request, host: str, port: int) -> httpx.Request:
+        addresses = await vetted_addresses(
+            self.resolver, host, port, allow_insecure=self.allow_insecure
+        )
+        return httpx.Request(
             request.method,
-            url.copy_with(host=addresses[0].split("%", 1)[0]),
+            request.url.copy_with(host=addresses[0]),
             # httpx set the Host header from the original URL when the request was built.
             headers=request.headers,
             stream=request.stream,
             extensions={**request.extensions, "sni_hostname": host},
         )
-        return await self.inner.handle_async_request(pinned)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -135,17 +305,48 @@ def _default_ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def pooled_transport(
+    *,
+    resolver: Resolver,
+    allow_insecure: bool,
+    network: httpcore.AsyncNetworkBackend | None = None,
+) -> httpx.AsyncHTTPTransport:
+    """httpx's transport, its connection pool opening sockets through a `VettingBackend`."""
+    transport = httpx.AsyncHTTPTransport(verify=_default_ssl_context(), retries=0)
+    # httpx takes no network backend, so its (still empty) pool is replaced by the same
+    # pool with ours; httpx is pinned in pyproject.toml.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=_default_ssl_context(),
+        max_connections=POOL_TOTAL,
+        max_keepalive_connections=POOL_TOTAL,
+        keepalive_expiry=POOL_IDLE_SECONDS,
+        retries=0,
+        network_backend=VettingBackend(
+            resolver=resolver, allow_insecure=allow_insecure, inner=network
+        ),
+    )
+    return transport
+
+
 def build_client(
     *,
     allow_insecure: bool,
     user_agent: str = "Parley",
     resolver: Resolver | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    network: httpcore.AsyncNetworkBackend | None = None,
+    per_host: int = POOL_PER_HOST,
 ) -> httpx.AsyncClient:
-    """A client whose every request is vetted; `transport` and `resolver` are test seams."""
-    inner = transport or httpx.AsyncHTTPTransport(verify=_default_ssl_context(), retries=0)
+    """A client whose every request is vetted; `transport`, `resolver` and `network` (the
+    socket layer under the pool) are test seams."""
+    resolve = resolver or system_resolver
     guarded = GuardedTransport(
-        inner, resolver=resolver or system_resolver, allow_insecure=allow_insecure
+        transport
+        or pooled_transport(resolver=resolve, allow_insecure=allow_insecure, network=network),
+        resolver=resolve,
+        allow_insecure=allow_insecure,
+        pin=transport is not None,
+        per_host=per_host,
     )
     return httpx.AsyncClient(
         transport=guarded,
@@ -153,6 +354,40 @@ def build_client(
         follow_redirects=False,
         headers={"User-Agent": user_agent},
     )
+
+
+class SharedClient:
+    """One client (so one connection pool) for all of a process's requests, made on first
+    use. Pools belong to an event loop: a different loop, or different `key` (the test
+    seams), gets a new client. `aclose()` on shutdown."""
+
+    def __init__(self) -> None:
+        self._client: httpx.AsyncClient | None = None
+        self._owner: tuple[asyncio.AbstractEventLoop, object] | None = None
+        self._retired: list[httpx.AsyncClient] = []
+
+    def get(
+        self, build: Callable[[], httpx.AsyncClient], *, key: object = None
+    ) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._owner is None or self._owner[0] is not loop:
+            self._retired.clear()  # another loop's sockets cannot be closed from this one
+        elif self._owner[1] is key:
+            return self._client
+        else:
+            self._retired.append(self._client)  # may still be in use; closed by aclose()
+        self._client, self._owner = build(), (loop, key)
+        return self._client
+
+    @property
+    def is_open(self) -> bool:
+        return self._client is not None
+
+    async def aclose(self) -> None:
+        clients = [*self._retired, *([self._client] if self._client else [])]
+        self._client, self._owner, self._retired = None, None, []
+        for client in clients:
+            await client.aclose()
 
 
 @dataclass(frozen=True, slots=True)
