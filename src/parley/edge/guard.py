@@ -10,6 +10,7 @@ from starlette.types import Scope
 from parley.config import Settings
 from parley.edge.attack import AttackState
 from parley.edge.caller import Caller, IPNetwork, client_address, parse_networks
+from parley.edge.ip_access import IpAccess
 from parley.edge.members import MemberCache
 from parley.infra.ratelimit import RateLimiter
 from parley.ops.metrics import Metrics
@@ -25,6 +26,7 @@ class Guard:
     members: MemberCache
     attack: AttackState
     metrics: Metrics
+    ip_access: IpAccess | None = None  # `no_access` IP blocks (None: not enforced at the edge)
     trusted: tuple[IPNetwork, ...] = ()
     safelist: tuple[IPNetwork, ...] = ()
 

@@ -8,6 +8,7 @@ from starlette.types import Scope
 from parley.edge.attack import AttackState
 from parley.edge.caching import CachingMiddleware
 from parley.edge.guard import Guard
+from parley.edge.ip_access import IpAccess, IpAccessMiddleware
 from parley.edge.members import MemberCache
 from parley.edge.paging import PagingDepthMiddleware
 from parley.edge.ratelimit import RateLimitMiddleware
@@ -26,18 +27,23 @@ def build_guard(runtime: Runtime) -> Guard:
         members=MemberCache(runtime.db),
         attack=AttackState(runtime.settings, runtime.db),
         metrics=Metrics(),
+        ip_access=IpAccess(runtime.db, runtime.broker),
     )
 
 
 def edge_middleware(guard: Guard) -> list[Middleware]:
-    """Request ids, logs and metrics; then the cheap refusals (limits, the challenge, paging
-    depth) before any adapter works; caching headers on the way out."""
+    """Request ids, logs and metrics; then the cheap refusals (blocked addresses, limits, the
+    challenge, paging depth) before any adapter works; caching headers on the way out."""
 
     def client_of(scope: Scope) -> str:
         return guard.caller(scope).ip_key
 
+    blocks = []
+    if guard.ip_access is not None:
+        blocks = [Middleware(IpAccessMiddleware, access=guard.ip_access, caller_of=guard.caller)]
     return [
         Middleware(RequestMiddleware, metrics=guard.metrics, client_of=client_of),
+        *blocks,
         Middleware(RateLimitMiddleware, guard=guard),
         Middleware(UnderAttackMiddleware, guard=guard),
         Middleware(PagingDepthMiddleware, guard=guard),

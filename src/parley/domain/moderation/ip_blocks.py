@@ -1,14 +1,21 @@
 """IP blocks: an address or CIDR range with Mastodon's policies (sign-ups wait for approval,
 no sign-ups, no access at all), an optional expiry and a comment. Enforced at sign-up (web and
-API), web sign-in and the OAuth token endpoint; an expired block is simply ignored."""
+API), web sign-in and the OAuth token endpoint; `no_access` also refuses every request at the
+edge (parley.edge.ip_access). An expired block is simply ignored.
+
+The edge keeps the live blocks in memory; `changes()` tells it when a transaction in this
+process has committed a change (other processes hear it through the broker)."""
 
 from __future__ import annotations
 
 import ipaddress
-from datetime import timedelta
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import event, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from parley.db.base import utcnow
 from parley.domain.accounts.models import Account
@@ -28,6 +35,34 @@ class IpSeverity:
 
 
 IP_EXPIRY_MAX = 10 * 365 * 86400
+NO_ACCESS_MESSAGE = "Access from your network is blocked on this server"
+
+log = logging.getLogger(__name__)
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class _Changes:
+    committed = 0  # IP-block changes committed by this process
+
+
+def changes() -> int:
+    """How many IP-block changes this process has committed: a reader that cached the blocks
+    at another count reloads them."""
+    return _Changes.committed
+
+
+def _note_change(session: AsyncSession) -> None:
+    """Count the change once its transaction commits: a reader that reloaded earlier would
+    have read the old rows and kept them."""
+    if session.info.get("ip_blocks_changed"):
+        return
+    session.info["ip_blocks_changed"] = True
+
+    def committed(_session: Session) -> None:
+        session.info.pop("ip_blocks_changed", None)
+        _Changes.committed += 1
+
+    event.listen(session.sync_session, "after_commit", committed, once=True)
 
 
 def _network(ip: str) -> str:
@@ -67,6 +102,7 @@ async def block_ip(
     block = IpBlock(ip=network, **fields)
     session.add(block)
     await session.flush()
+    _note_change(session)
     await write_audit(
         session, actor=actor, action="ip_block.create", target_type="ip", target_id=network,
         reason=block.comment, severity=severity,
@@ -106,6 +142,7 @@ async def update_ip_block(
     for name, value in fields.items():
         setattr(block, name, value)
     await session.flush()
+    _note_change(session)
     await write_audit(
         session, actor=actor, action="ip_block.update", target_type="ip", target_id=network,
         reason=block.comment, severity=block.severity,
@@ -121,6 +158,7 @@ async def unblock_ip(session: AsyncSession, *, actor: Account, block_id: int) ->
     )
     await session.delete(block)
     await session.flush()
+    _note_change(session)
 
 
 async def list_ip_blocks(session: AsyncSession) -> list[IpBlock]:
@@ -128,6 +166,40 @@ async def list_ip_blocks(session: AsyncSession) -> list[IpBlock]:
 
 
 _IP_RANK = {severity: rank for rank, severity in enumerate(IpSeverity.ALL)}
+
+
+@dataclass(frozen=True, slots=True)
+class LiveBlock:
+    network: IPNetwork
+    severity: str
+    expires_at: datetime | None
+
+
+def stored_network(text: str | None) -> IPNetwork | None:
+    """A stored range, or None when a row written by other means is not one (logged, and
+    skipped rather than failing every request it would be matched against)."""
+    try:
+        return ipaddress.ip_network((text or "").strip(), strict=False)
+    except ValueError:
+        log.warning("ignoring an IP block that is not an address or range: %r", (text or "")[:64])
+        return None
+
+
+async def live_ip_blocks(
+    session: AsyncSession, *, now: datetime | None = None, severity: str | None = None
+) -> list[LiveBlock]:
+    """The blocks in force at `now` (default: the present), of one severity if given."""
+    moment = now or utcnow()
+    query = select(IpBlock.ip, IpBlock.severity, IpBlock.expires_at).where(
+        or_(IpBlock.expires_at.is_(None), IpBlock.expires_at > moment)
+    )
+    if severity is not None:
+        query = query.where(IpBlock.severity == severity)
+    return [
+        LiveBlock(network, sev, expires_at)
+        for ip, sev, expires_at in await session.execute(query)
+        if (network := stored_network(ip)) is not None
+    ]
 
 
 async def ip_policy(session: AsyncSession, ip: str | None) -> str | None:
@@ -143,20 +215,14 @@ async def ip_policy(session: AsyncSession, ip: str | None) -> str | None:
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    now = utcnow()
-    rows = await session.execute(
-        select(IpBlock.ip, IpBlock.severity).where(
-            or_(IpBlock.expires_at.is_(None), IpBlock.expires_at > now)
-        )
-    )
-    found = [sev for net, sev in rows if address in ipaddress.ip_network(net, strict=False)]
+    found = [b.severity for b in await live_ip_blocks(session) if address in b.network]
     return max(found, key=lambda sev: _IP_RANK.get(sev, -1), default=None)
 
 
 async def check_ip_access(session: AsyncSession, ip: str | None) -> None:
     """Sign-in and tokens: refused from a `no_access` range."""
     if await ip_policy(session, ip) == IpSeverity.NO_ACCESS:
-        raise Forbidden("Access from your network is blocked on this server")
+        raise Forbidden(NO_ACCESS_MESSAGE)
 
 
 async def check_ip_sign_up(session: AsyncSession, ip: str | None) -> bool:

@@ -23,6 +23,7 @@ from parley.domain.moderation import blocks, policies, queries, registrations
 from parley.domain.moderation import ip_blocks as ip_rules
 from parley.domain.moderation.models import Severity
 from parley.domain.moderation.permissions import Permission, require
+from parley.edge.ip_access import announce_change
 from parley.web import forms
 from parley.web.csrf import checked_form
 from parley.web.templating import render
@@ -158,7 +159,10 @@ async def block_ip(request: Request) -> Response:
             expires_in=forms.integer(form, "expires_in"),
         )
 
-    return await _change_blocks(request, block, "#ip")
+    response = await _change_blocks(request, block, "#ip")
+    if response.status_code == 303:  # stored: other processes reload their lists
+        await announce_change(runtime_of(request).broker)
+    return response
 
 
 async def unblock_ip(request: Request) -> Response:
@@ -168,6 +172,7 @@ async def unblock_ip(request: Request) -> Response:
         await ip_rules.unblock_ip(
             session, actor=viewer.account, block_id=request.path_params["block_id"]
         )
+    await announce_change(runtime_of(request).broker)
     return RedirectResponse("/moderation/domain_blocks#ip", status_code=303)
 
 
