@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     under_attack_auto_minutes: int = Field(default=30, ge=1)
     # Cache-Control max-age (seconds) of anonymous pages; nginx micro-caches them as long.
     anonymous_cache_seconds: int = Field(default=10, ge=0)
+    # Signed-in /home pages kept in each process (parley.web.page_cache): at most this many
+    # seconds (0: off), in at most this many MB; changes drop them long before.
+    page_cache_seconds: int = Field(default=30, ge=0)
+    page_cache_mb: int = Field(default=64, ge=0)
     # /metrics answers loopback clients, or a request bearing this token.
     metrics_token: str | None = None
     # Logs: "json" (one object a line) or "text"; the level name.

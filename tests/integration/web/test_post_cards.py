@@ -174,6 +174,8 @@ async def test_an_edit_a_count_and_a_delete_show_on_the_next_request(
             post_id=plain,
             text="edited words",
         )
+    # Others' changes reach kept pages through their events (parley.web.page_cache).
+    await runtime.worker.drain()
     card = _card((await dave.get("/home")).text, plain)
     assert "edited words" in card
     assert "plain words" not in card
@@ -183,6 +185,7 @@ async def test_an_edit_a_count_and_a_delete_show_on_the_next_request(
         await interactions.upvote_post(
             session, actor=await session.get_one(Account, carol.account_id), post_id=plain
         )
+    await runtime.worker.drain()
     card = _card((await dave.get("/home")).text, plain)
     assert _upvotes(card, plain) == "2"
     # dave's own upvote, through the form, flips his card (and the count) on the next page.
@@ -195,6 +198,7 @@ async def test_an_edit_a_count_and_a_delete_show_on_the_next_request(
         await posts.delete_post(
             session, actor=await session.get_one(Account, alice.account_id), post_id=plain
         )
+    await runtime.worker.drain()
     page = (await dave.get("/home")).text
     assert f'id="post-{plain}"' not in page
     assert "edited words" not in page

@@ -1,0 +1,140 @@
+"""Serve kept pages, keep new ones, and drop a member's pages when they change something."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from parley.ops.requests import ROUTE_KEY
+from parley.web.csrf import CSRF_COOKIE
+from parley.web.page_cache.store import Page, PageStore
+from parley.web.viewer import SESSION_COOKIE
+
+log = logging.getLogger(__name__)
+
+# The pages kept. Each must depend only on the key's parts and on what the invalidations
+# cover (see the package's docstring) before it is added here.
+CACHED_PATHS = frozenset({"/home"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Changes made by staff reach every member's pages (suspensions, instance settings, rules);
+# a password reset ends all of a member's sessions without a session of its own.
+EVERYONE_PREFIXES = ("/api/v1/admin/", "/api/v2/admin/", "/auth/reset/")
+
+MemberOf = Callable[[Scope], Awaitable[int | None]]
+Broadcast = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def page_key(scope: Scope, session: str, csrf: str) -> bytes:
+    """Everything the page depends on in the request: the browser's session and CSRF token
+    (forms embed it), the path and query, and whether htmx asked for a fragment."""
+    headers = Headers(scope=scope)
+    parts = (
+        session,
+        csrf,
+        scope["path"],
+        scope.get("query_string", b"").decode("latin-1"),
+        headers.get("hx-request", ""),
+    )
+    return hashlib.sha256("\0".join(parts).encode()).digest()
+
+
+class PageCacheMiddleware:
+    def __init__(
+        self, app: ASGIApp, store: PageStore, member_of: MemberOf, broadcast: Broadcast
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.member_of = member_of
+        self.broadcast = broadcast
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+        elif scope["method"] not in SAFE_METHODS:
+            await self._changing(scope, receive, send)
+        elif scope["method"] == "GET" and scope["path"] in CACHED_PATHS and self.store.enabled:
+            await self._cached(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _cached(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cookies = cookie_parser(Headers(scope=scope).get("cookie", ""))
+        session, csrf = cookies.get(SESSION_COOKIE), cookies.get(CSRF_COOKIE)
+        if not session or not csrf:
+            await self.app(scope, receive, send)
+            return
+        key = page_key(scope, session, csrf)
+        page = self.store.get(key)
+        if page is not None:
+            holder = scope.get(ROUTE_KEY)
+            if isinstance(holder, list):
+                holder.append(scope["path"])
+            await send({"type": "http.response.start", "status": page.status,
+                        "headers": page.headers})  # fmt: skip
+            await send({"type": "http.response.body", "body": page.body})
+            return
+        since = self.store.generation
+        scope.setdefault("state", {})  # shared with the handler's request.state
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    self._keep(key, scope, start, b"".join(chunks), since)
+            await send(message)
+
+        await self.app(scope, receive, capture)
+
+    def _keep(self, key: bytes, scope: Scope, start: Message, body: bytes, since: int) -> None:
+        viewer = scope["state"].get("viewer")
+        headers: list[tuple[bytes, bytes]] = list(start.get("headers", []))
+        names = {name.lower() for name, _ in headers}
+        html = dict(headers).get(b"content-type", b"").startswith(b"text/html")
+        if viewer is None or start.get("status") != 200 or b"set-cookie" in names or not html:
+            return
+        posts, accounts = Page.shown_in(body)
+        member_id = int(viewer.account.id)
+        self.store.put(key, Page(200, headers, body, member_id, posts, accounts), since=since)
+
+    async def _changing(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """After a mutating request's answer (its transaction committed), drop what it may
+        have changed. The member is found first: signing out ends the session it used."""
+        member_id = await self.member_of(scope)
+        path: str = scope["path"]
+        everyone = path.startswith(EVERYONE_PREFIXES)
+        scope.setdefault("state", {})
+        dropped = False
+
+        async def after(message: Message) -> None:
+            nonlocal dropped
+            if message["type"] == "http.response.start" and not dropped:
+                dropped = True
+                viewer = scope["state"].get("viewer")
+                await self._drop(member_id, everyone or bool(viewer and viewer.is_staff))
+            await send(message)
+
+        await self.app(scope, receive, after)
+
+    async def _drop(self, member_id: int | None, everyone: bool) -> None:
+        if everyone:
+            self.store.clear()
+            message: dict[str, Any] = {"all": True}
+        elif member_id is not None:
+            self.store.drop_members([member_id])
+            message = {"members": [member_id]}
+        else:
+            return
+        try:
+            await self.broadcast(message)
+        except Exception:  # the other processes' pages then live out their time
+            log.warning("page cache: could not tell the other processes", exc_info=True)

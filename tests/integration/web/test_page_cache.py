@@ -1,0 +1,297 @@
+"""Kept /home pages (parley.web.page_cache): served again only until something they show changes,
+and never to another browser."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import update
+from starlette.applications import Starlette
+
+from parley.domain.accounts.models import Account, User
+from parley.domain.interactions import service as interactions
+from parley.domain.posts import service as posts
+from parley.domain.posts.models import Post
+from parley.domain.relationships.service import block_account, follow_account
+from parley.domain.timelines.models import FeedEntry
+from parley.infra.pubsub import MemoryBroker
+from parley.runtime import Runtime
+from parley.web.page_cache import Page, PageInvalidation, PageStore
+from tests.conftest import TEST_DOMAIN, Members
+from tests.integration.mastodon.conftest import Api
+from tests.integration.web.conftest import Browser
+
+MakeBrowser = Callable[[], Browser]
+
+
+@pytest.fixture
+def api(runtime: Runtime, members: Members, client: httpx.AsyncClient) -> Api:
+    return Api(runtime, members, client)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _store(app: Starlette) -> PageStore:
+    store: PageStore = app.state.page_cache
+    return store
+
+
+async def _signed_in(make: MakeBrowser, members: Members, name: str) -> tuple[Browser, User]:
+    user = await members.create(name)
+    browser = make()
+    assert (await browser.sign_in(name)).status_code == 303
+    await browser.get("/home")  # the first page sets the CSRF cookie, so it is not kept
+    return browser, user
+
+
+async def _follow(runtime: Runtime, follower: User, target: User) -> None:
+    async with runtime.db.transaction() as session:
+        await follow_account(
+            session,
+            follower=await session.get_one(Account, follower.account_id),
+            target=await session.get_one(Account, target.account_id),
+        )
+
+
+async def _post(runtime: Runtime, author: User, text: str) -> int:
+    async with runtime.db.transaction() as session:
+        account = await session.get_one(Account, author.account_id)
+        post = await posts.create_post(session, runtime.ctx, author=account, text=text)
+        return post.id
+
+
+async def _quietly_rewrite(runtime: Runtime, post_id: int, html: str) -> None:
+    """Change a post behind the services' back: no event, so only expiry can show it."""
+    async with runtime.db.transaction() as session:
+        await session.execute(update(Post).where(Post.id == post_id).values(content_html=html))
+
+
+def _upvotes(page: str, post_id: int) -> str:
+    found = re.search(rf'id="upvote-{post_id}".*?<span class="count">(\d*)</span>', page, re.S)
+    assert found, "no upvote button"
+    return found.group(1) or "0"
+
+
+async def test_a_page_is_kept_until_it_expires(
+    app: Starlette, runtime: Runtime, members: Members, browser_factory: MakeBrowser
+) -> None:
+    clock = Clock()
+    _store(app).clock = clock
+    alice, alice_user = await _signed_in(browser_factory, members, "alice")
+    post_id = await _post(runtime, alice_user, "first words")
+    await runtime.worker.drain()
+    assert "first words" in (await alice.get("/home")).text
+    assert len(_store(app)) == 1
+    await _quietly_rewrite(runtime, post_id, "<p>rewritten quietly</p>")
+    kept = await alice.get("/home")
+    assert kept.status_code == 200
+    assert "first words" in kept.text  # served from memory: the quiet change is not seen
+    assert kept.headers["cache-control"] == "private, no-store"
+    clock.now += _store(app).seconds + 1
+    assert "rewritten quietly" in (await alice.get("/home")).text
+
+
+async def test_the_members_own_changes_show_at_once_from_every_door(
+    app: Starlette, runtime: Runtime, members: Members, browser_factory: MakeBrowser, api: Api
+) -> None:
+    alice, alice_user = await _signed_in(browser_factory, members, "alice")
+    post_id = await _post(runtime, alice_user, "upvote me")
+    await runtime.worker.drain()
+    assert _upvotes((await alice.get("/home")).text, post_id) == "0"
+    # A web form.
+    done = await alice.post(f"/posts/{post_id}/upvote", {"next": "/home"}, page="/home")
+    assert done.status_code == 303
+    assert _upvotes((await alice.get("/home")).text, post_id) == "1"
+    # The Mastodon API, with a token of the same member (no event is waited for).
+    token = await api.token(alice_user)
+    headers = {"Authorization": f"Bearer {token}"}
+    undone = await api.client.post(f"/api/v1/statuses/{post_id}/unfavourite", headers=headers)
+    assert undone.status_code == 200
+    assert _upvotes((await alice.get("/home")).text, post_id) == "0"
+    created = await api.client.post(
+        "/api/v1/statuses", headers=headers, data={"status": "from an app"}
+    )
+    assert created.status_code == 200
+    assert "from an app" in (await alice.get("/home")).text
+
+
+async def test_others_changes_reach_the_page_through_their_events(
+    app: Starlette, runtime: Runtime, members: Members, browser_factory: MakeBrowser
+) -> None:
+    alice, alice_user = await _signed_in(browser_factory, members, "alice")
+    bob, carol = await members.create("bob"), await members.create("carol")
+    await _follow(runtime, alice_user, bob)
+    first = await _post(runtime, bob, "bob first")
+    await runtime.worker.drain()
+    page = (await alice.get("/home")).text
+    assert "bob first" in page
+    assert 'class="badge"' not in page
+
+    # A new post in her home.
+    await _post(runtime, bob, "bob second")
+    await runtime.worker.drain()
+    assert "bob second" in (await alice.get("/home")).text
+    # Someone else's upvote changes a count she sees.
+    async with runtime.db.transaction() as session:
+        carol_account = await session.get_one(Account, carol.account_id)
+        await interactions.upvote_post(session, actor=carol_account, post_id=first)
+    await runtime.worker.drain()
+    assert _upvotes((await alice.get("/home")).text, first) == "1"
+    # An edit.
+    async with runtime.db.transaction() as session:
+        bob_account = await session.get_one(Account, bob.account_id)
+        await posts.edit_post(
+            session, runtime.ctx, editor=bob_account, post_id=first, text="bob edited"
+        )
+    await runtime.worker.drain()
+    assert "bob edited" in (await alice.get("/home")).text
+    # A notification: the unread count in the navigation.
+    await _follow(runtime, carol, alice_user)
+    await runtime.worker.drain()
+    assert '<span class="badge">1<' in (await alice.get("/home")).text
+    # bob blocks her: his posts leave her home.
+    async with runtime.db.transaction() as session:
+        await block_account(
+            session,
+            actor=await session.get_one(Account, bob.account_id),
+            target=await session.get_one(Account, alice_user.account_id),
+        )
+    await runtime.worker.drain()
+    page = (await alice.get("/home")).text
+    assert "bob edited" not in page
+    assert "bob second" not in page
+
+
+async def test_a_page_is_never_served_to_another_browser(
+    app: Starlette, runtime: Runtime, members: Members, browser_factory: MakeBrowser
+) -> None:
+    alice, _ = await _signed_in(browser_factory, members, "alice")
+    dave, _ = await _signed_in(browser_factory, members, "dave")
+    alice_page = (await alice.get("/home")).text
+    dave_page = (await dave.get("/home")).text
+    assert len(_store(app)) == 2
+    assert "@alice" in alice_page
+    assert "@dave" not in alice_page
+    assert "@dave" in dave_page
+    assert "@alice" not in dave_page
+    alice_token = alice.client.cookies["parley_csrf"]
+    assert alice_token not in dave_page
+    # The same session with another CSRF cookie is another browser: never alice's page.
+    cookies = {"parley_session": alice.client.cookies["parley_session"], "parley_csrf": "other"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url=f"https://{TEST_DOMAIN}", cookies=cookies
+    ) as other:
+        page = (await other.get("/home")).text
+    assert alice_token not in page
+    assert 'value="other"' in page
+
+
+async def test_signing_out_ends_the_kept_page(
+    app: Starlette, members: Members, browser_factory: MakeBrowser
+) -> None:
+    alice, _ = await _signed_in(browser_factory, members, "alice")
+    assert (await alice.get("/home")).status_code == 200
+    cookies = dict(alice.client.cookies)
+    done = await alice.post("/auth/sign_out", page="/home")
+    assert done.status_code == 303
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url=f"https://{TEST_DOMAIN}", cookies=cookies
+    ) as stolen:
+        again = await stolen.get("/home")
+    assert again.status_code in (302, 303)
+    assert "/auth/sign_in" in again.headers["location"]
+
+
+async def test_staff_changes_and_password_resets_drop_every_page(
+    app: Starlette, runtime: Runtime, members: Members, browser_factory: MakeBrowser, api: Api
+) -> None:
+    await _signed_in(browser_factory, members, "alice")
+    dave, _ = await _signed_in(browser_factory, members, "dave")
+    await dave.get("/home")
+    assert len(_store(app)) >= 1
+    reset = await dave.client.post("/auth/reset/not-a-token", data={"password": "x"})
+    assert reset.status_code in (200, 303, 400, 403, 404, 410, 422)
+    assert len(_store(app)) == 0
+    await dave.get("/home")
+    assert len(_store(app)) == 1
+    admin = await members.create("root", role="admin")
+    admin_token = await api.token(admin, "admin:read admin:write")
+    bob = await members.create("bob")
+    acted = await api.client.post(
+        f"/api/v1/admin/accounts/{bob.account_id}/action",
+        headers={"Authorization": f"Bearer {admin_token}"},
+        data={"type": "silence", "text": "Spam in replies"},
+    )
+    assert acted.status_code == 200, acted.text
+    assert len(_store(app)) == 0
+
+
+async def test_htmx_fragments_and_full_pages_are_kept_apart(
+    app: Starlette, runtime: Runtime, members: Members, browser_factory: MakeBrowser
+) -> None:
+    alice, alice_user = await _signed_in(browser_factory, members, "alice")
+    for n in range(3):
+        await _post(runtime, alice_user, f"entry {n}")
+    await runtime.worker.drain()
+    full = await alice.get("/home")
+    fragment = await alice.get("/home", headers={"HX-Request": "true"})
+    assert "<html" in full.text
+    assert "<html" in fragment.text  # no cursor: htmx gets the whole page
+    older = await alice.get("/home?max_id=1" + "0" * 18, headers={"HX-Request": "true"})
+    assert "<html" not in older.text
+    assert "<html" in (await alice.get("/home")).text
+
+
+async def test_a_render_overlapping_an_invalidation_is_not_kept() -> None:
+    store = PageStore(seconds=30, max_bytes=1000)
+    since = store.generation
+    store.drop_members([1])  # an event arrives while the page is being rendered
+    assert not store.put(b"k", Page(200, [], b"<p>old</p>", 1), since=since)
+    assert store.put(b"k", Page(200, [], b"<p>new</p>", 1), since=store.generation)
+
+
+async def test_an_event_from_another_process_drops_pages_here(
+    runtime: Runtime, members: Members
+) -> None:
+    """With Redis, each web process applies what the others publish (`follow_others`)."""
+    hub = MemoryBroker()
+
+    class Shared:  # a broker that is not the in-process one: pages live elsewhere too
+        async def publish(self, channel: str, message: bytes) -> None:
+            await hub.publish(channel, message)
+
+        async def subscribe(self, channels: Any = ()) -> Any:
+            return await hub.subscribe(channels)
+
+    here = PageInvalidation(PageStore(seconds=30, max_bytes=10_000), runtime.db, Shared())  # type: ignore[arg-type]
+    there = PageInvalidation(PageStore(seconds=30, max_bytes=10_000), runtime.db, Shared())  # type: ignore[arg-type]
+    alice, bob = await members.create("alice"), await members.create("bob")
+    await _follow(runtime, alice, bob)
+    post_id = await _post(runtime, bob, "seen elsewhere")
+    async with runtime.db.transaction() as session:  # fan-out wrote alice's entry
+        assert await session.get(FeedEntry, (alice.account_id, post_id)) is not None
+    page = Page(200, [], b"<p>home</p>", alice.account_id)
+    assert there.store.put(b"alice", page, since=there.store.generation)
+
+    following = asyncio.create_task(there.follow_others())
+    await asyncio.sleep(0.05)
+    await here.publish({"event": "post.created", "post_id": post_id})
+    for _ in range(100):
+        if not len(there.store):
+            break
+        await asyncio.sleep(0.02)
+    following.cancel()
+    assert len(there.store) == 0
