@@ -24,6 +24,8 @@ from parley.domain.instance import attack_mode
 from parley.domain.instance import service as instance
 from parley.domain.media import remote as remote_media
 from parley.domain.media import service as media_service
+from parley.domain.moderation import ip_blocks
+from parley.edge.ip_access import announce_change
 from parley.infra.storage import open_store
 from parley.operations import commands as operations
 from parley.ops.logs import configure_logging
@@ -236,6 +238,27 @@ def under_attack(state: str) -> None:
         )
     else:
         click.echo("Under-attack mode is off.")
+
+
+@admin.command("unblock-ip")
+@click.argument("address")
+def unblock_ip(address: str) -> None:
+    """Lift every IP block on an address or range, or on a range holding it (the way back in
+    when an admin has blocked their own network)."""
+
+    async def work(runtime: Runtime) -> list[str]:
+        async with runtime.db.transaction() as session:
+            lifted = await ip_blocks.lift_ip_blocks(session, address)
+        if lifted:
+            await announce_change(runtime.broker)
+        return lifted
+
+    lifted = _run(work)
+    if not lifted:
+        raise click.ClickException(f"no IP block covers {address}")
+    click.echo(
+        f"Lifted: {', '.join(lifted)}. Web processes follow within a minute (at once with Redis)."
+    )
 
 
 @admin.command("set")

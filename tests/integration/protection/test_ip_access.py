@@ -5,15 +5,18 @@ stop at their expiry and never turn a bad stored row into a 500."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from click.testing import CliRunner, Result
 from starlette.applications import Starlette
 from starlette.types import Message
 
+from parley.config import Settings
 from parley.db.base import utcnow
 from parley.domain.moderation import ip_blocks
 from parley.domain.moderation.models import IpBlock
@@ -163,6 +166,39 @@ async def test_a_block_stops_at_its_expiry(
     _refused_as_page(await visitor.get("/about"))
     access.clock = lambda: utcnow() + timedelta(minutes=61)
     assert (await visitor.get("/about")).status_code == 200
+
+
+async def test_the_operator_lifts_a_self_inflicted_block_from_the_command_line(
+    settings: Settings,
+    client_at: ClientAt,
+    runtime: Runtime,
+    members: Members,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from parley.cli import main
+
+    admin = await _admin_api(client_at, runtime, members)
+    await _block(admin)
+    _refused_as_page(await client_at(BLOCKED).get("/about"))
+    monkeypatch.setenv("PARLEY_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("PARLEY_SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("PARLEY_DATA_DIR", str(settings.data_dir))
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(main, ["admin", "unblock-ip", *args])
+
+    for bad in ("example.org", "10.0.0.0/33"):
+        refused = await asyncio.to_thread(run, bad)
+        assert refused.exit_code == 1
+        assert "not an IP address or CIDR range" in refused.output
+    nothing = await asyncio.to_thread(run, "192.0.2.1")
+    assert nothing.exit_code == 1
+    assert "no IP block covers 192.0.2.1" in nothing.output
+    _refused_as_page(await client_at(BLOCKED).get("/about"))
+    lifted = await asyncio.to_thread(run, BLOCKED)
+    assert lifted.exit_code == 0, lifted.output
+    assert RANGE in lifted.output
+    assert (await client_at(BLOCKED).get("/about")).status_code == 200
 
 
 async def test_a_block_stored_already_expired_never_applies(

@@ -135,3 +135,25 @@ async def test_edits_and_removals_are_audited(runtime: Runtime, members: Members
             await session.scalars(select(AuditLogEntry.action).order_by(AuditLogEntry.id))
         )
     assert actions == ["ip_block.create", "ip_block.update", "ip_block.delete"]
+
+
+async def test_the_operator_lifts_every_block_holding_an_address(
+    runtime: Runtime, members: Members
+) -> None:
+    admin = await staff(members, "boss", role="admin")
+    for ip in ("10.0.0.0/8", "10.1.0.0/16", "10.1.2.3", "10.2.0.0/16", "2001:db8::/32"):
+        await _block(runtime, admin, ip, "no_access")
+    async with runtime.db.transaction() as session:
+        session.add(IpBlock(ip="garbage", severity="no_access"))
+    async with runtime.db.transaction() as session:
+        with pytest.raises(Invalid):
+            await ip_blocks.lift_ip_blocks(session, "not an address")
+        assert await ip_blocks.lift_ip_blocks(session, " 10.1.2.3 ") == [
+            "10.0.0.0/8",
+            "10.1.0.0/16",
+            "10.1.2.3/32",
+        ]
+        assert await ip_blocks.lift_ip_blocks(session, "192.0.2.1") == []
+    async with runtime.db.reader() as session:
+        left = set(await session.scalars(select(IpBlock.ip)))
+    assert left == {"10.2.0.0/16", "2001:db8::/32", "garbage"}
