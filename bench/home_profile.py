@@ -68,7 +68,7 @@ def _time_jinja() -> None:
 
 
 def _instrument() -> None:
-    _timed(viewer, "find_web_session", "session lookup")
+    _timed(viewer, "find_web_session_row", "session lookup")
     _timed(timeline_queries, "home_timeline", "home timeline query")
     _timed(timelines, "hydrate", "hydrate")
     _timed(timelines, "apply_filters", "viewer's filters")
@@ -83,6 +83,7 @@ async def profile(url: str, path: str, requests: int) -> dict[str, float]:
     with TemporaryDirectory(prefix="parley-profile-") as scratch:
         folder = Path(scratch)
         settings = Settings(
+            page_cache_seconds=0,  # the page as built, not a kept copy (parley.web.page_cache)
             database_url=url,
             domain="127.0.0.1:8999",
             data_dir=folder,

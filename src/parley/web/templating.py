@@ -7,11 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from parley.domain.instance.service import InstanceInfo, get_instance_info
+from parley.domain.instance.service import (
+    InstanceInfo,
+    InstanceInfoCache,
+    local_changes,
+    settings_version,
+)
 from parley.domain.moderation.queries import count_open_reports
 from parley.domain.notifications.queries import unread_count
 from parley.domain.pagination import MAX_LIMIT, PageRequest
@@ -19,7 +25,7 @@ from parley.domain.relationships.queries import list_follow_requests
 from parley.web import filters
 from parley.web.csrf import csrf_token, set_csrf_cookie
 from parley.web.post_cards import PostCards
-from parley.web.viewer import Viewer, current_viewer, runtime_of
+from parley.web.viewer import Viewer, current_viewer, request_reader, runtime_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -52,13 +58,30 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
+async def site_info(request: Request, session: AsyncSession | None = None) -> InstanceInfo:
+    """The instance settings from a per-process copy kept while their version holds (see
+    InstanceInfoCache); the version is read once per request, by the viewer lookup if any."""
+    if session is None:
+        async with request_reader(request) as session:
+            return await site_info(request, session)
+    cache: InstanceInfoCache | None = request.app.state._state.get("instance_info")
+    if cache is None:
+        default = runtime_of(request).settings.max_post_chars_default
+        cache = request.app.state.instance_info = InstanceInfoCache(max_post_chars_default=default)
+    # (version, local_changes() when it was read): a change made since by this process, maybe
+    # in this very request, makes it out of date.
+    known = request.state._state.get("settings_version")
+    if known is None or known[1] != local_changes():
+        changes = local_changes()  # before reading: a change meanwhile makes it re-read
+        known = (await session.scalar(select(settings_version())), changes)
+        request.state.settings_version = known
+    return await cache.get(session, known[0])
+
+
 async def _chrome(request: Request, viewer: Viewer | None) -> tuple[InstanceInfo, NavCounts]:
     """What every full page shows around its content: the server's name and the nav counts."""
-    runtime = runtime_of(request)
-    async with runtime.db.reader() as session:
-        info = await get_instance_info(
-            session, max_post_chars_default=runtime.settings.max_post_chars_default
-        )
+    async with request_reader(request) as session:
+        info = await site_info(request, session)
         counts = NavCounts()
         if viewer is not None:
             counts = await nav_counts(session, viewer)

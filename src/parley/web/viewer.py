@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
 from parley.domain.accounts.models import Account, Role, User
-from parley.domain.accounts.service import find_web_session
+from parley.domain.accounts.service import find_web_session_row, web_session_lookup
 from parley.domain.errors import Forbidden, Unauthenticated
+from parley.domain.filters.queries import has_filters
+from parley.domain.instance.service import local_changes, settings_version
 from parley.runtime import Runtime
 
 SESSION_COOKIE = "parley_session"
@@ -34,6 +41,51 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def one_reader(endpoint: Endpoint) -> Endpoint:
+    """Wrap a page's endpoint so that the reads of the request (the viewer, the page itself
+    through request_reader, the viewer's filters and the navigation) share one database
+    session instead of opening one each; with aiosqlite each session costs a few thread
+    hand-offs. The session lives until the endpoint returns."""
+
+    @functools.wraps(endpoint)
+    async def with_one_reader(request: Request) -> Response:
+        async with runtime_of(request).db.reader() as session:
+            request.state.reader = session
+            try:
+                return await endpoint(request)
+            finally:
+                del request.state.reader
+
+    return with_one_reader
+
+
+@asynccontextmanager
+async def request_reader(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for reads: the request's shared one (see one_reader), else a new one.
+
+    Objects read through it come out detached, as from a closed session, so a later read in
+    the same request loads them afresh instead of finding the first copy."""
+    shared: AsyncSession | None = request.state._state.get("reader")
+    if shared is None:
+        async with runtime_of(request).db.reader() as session:
+            yield session
+        return
+    try:
+        yield shared
+    finally:
+        shared.expunge_all()
+
+
+@functools.cache
+def _lookup() -> Any:
+    # Along with the member: the instance settings' version (see templating.site_info) and
+    # whether they have filters at all (see routes.filters.apply_filters).
+    return web_session_lookup(settings_version(), has_filters(Account.id))
+
+
 async def current_viewer(request: Request) -> Viewer | None:
     """The signed-in member, or None; looked up once per request."""
     if "viewer" in request.state._state:
@@ -42,16 +94,24 @@ async def current_viewer(request: Request) -> Viewer | None:
     viewer = suspended = None
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        async with runtime_of(request).db.reader() as session:
-            found = await find_web_session(session, token)
+        changes = local_changes()
+        async with request_reader(request) as session:
+            found = await find_web_session_row(session, token, _lookup())
         if found is not None:
-            viewer = Viewer(user=found[0], account=found[1])
+            viewer = Viewer(user=found[1], account=found[2])
+            request.state.settings_version = (found[3], changes)
+            request.state.viewer_has_filters = bool(found[4])
         if viewer is not None and viewer.account.suspended_at is not None:
             # Signed in only to read the decision and appeal it: everywhere else a stranger.
             viewer, suspended = None, viewer
     request.state.viewer = viewer
     request.state.suspended_viewer = suspended
     return viewer
+
+
+def viewer_has_filters(request: Request) -> bool:
+    """False when the viewer lookup found that the member has no filter (True if unknown)."""
+    return bool(request.state._state.get("viewer_has_filters", True))
 
 
 async def suspended_viewer(request: Request) -> Viewer | None:

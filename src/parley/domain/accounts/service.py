@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -218,21 +219,41 @@ async def start_web_session(
     return token
 
 
-async def find_web_session(session: AsyncSession, token: str) -> tuple[User, Account] | None:
-    row = await session.execute(
-        select(WebSession, User, Account)
+def web_session_lookup(*also: ColumnElement[Any]) -> Select[Any]:
+    """select(WebSession, User, Account, *also) for the session whose token's digest is bound
+    as "token_hash". A caller that reads more per request (`also`, e.g. scalar subqueries on
+    Account.id) builds it once and passes it to find_web_session_row: one statement."""
+    return (
+        select(WebSession, User, Account, *also)
         .join(User, User.id == WebSession.user_id)
         .join(Account, Account.id == User.account_id)
-        .where(WebSession.token_hash == digest(token))
+        .where(WebSession.token_hash == bindparam("token_hash"))
     )
-    found = row.first()
+
+
+_PLAIN_LOOKUP = web_session_lookup()
+
+
+async def find_web_session_row(
+    session: AsyncSession, token: str, lookup: Select[Any] = _PLAIN_LOOKUP
+) -> Sequence[Any] | None:
+    """The row of `lookup` (see web_session_lookup) for a signed-in browser's token, or None
+    when the session is unknown or expired or its member disabled or not yet approved."""
+    found: Sequence[Any] | None = (
+        await session.execute(lookup, {"token_hash": digest(token)})
+    ).first()
     if found is None:
         return None
-    web_session, user, account = found
+    web_session, user = found[0], found[1]
     # A suspended member's session is returned: the web UI restricts it to the appeal page.
     if web_session.expires_at < utcnow() or user.disabled or not user.approved:
         return None
-    return user, account
+    return found
+
+
+async def find_web_session(session: AsyncSession, token: str) -> tuple[User, Account] | None:
+    found = await find_web_session_row(session, token)
+    return None if found is None else (found[1], found[2])
 
 
 async def end_web_session(session: AsyncSession, token: str) -> None:

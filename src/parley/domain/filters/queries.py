@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import Exists, SQLColumnExpression, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.db.base import utcnow
@@ -75,6 +75,12 @@ async def get_filter_status(
         raise NotFound("Record not found")
     await get_filter(session, account_id, row.filter_id)
     return row
+
+
+def has_filters(account_id: SQLColumnExpression[int]) -> Exists:
+    """Whether the account has any filter (expired ones too), as a column to read along with
+    another statement: most members have none, and then active_filters need not run."""
+    return exists().where(Filter.account_id == account_id)
 
 
 async def active_filters(session: AsyncSession, account_id: int) -> list[ActiveFilter]:

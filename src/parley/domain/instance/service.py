@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ScalarSelect, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.domain.errors import Invalid, NotFound
@@ -43,6 +44,18 @@ class InstanceInfo:
 _KEYS = {f.name for f in fields(InstanceInfo)}
 
 
+# A new random value with every change of the settings, from any process (the CLI too): a
+# process that keeps the settings between requests reads only this to know they still hold.
+VERSION_KEY = "settings_version"
+_local_changes = 0
+
+
+def local_changes() -> int:
+    """How many times this process changed the settings: a version read before a change made
+    here is out of date (the request that changes them must show the new ones)."""
+    return _local_changes
+
+
 async def get_instance_info(
     session: AsyncSession, *, max_post_chars_default: int = 1000
 ) -> InstanceInfo:
@@ -50,6 +63,31 @@ async def get_instance_info(
     stored = {row.key: row.value for row in rows if row.key in _KEYS}
     stored.setdefault("max_post_chars", max_post_chars_default)
     return InstanceInfo(**stored)
+
+
+def settings_version() -> ScalarSelect[Any]:
+    """The settings' current version, as a column to read along with another statement."""
+    return select(InstanceSetting.value).where(InstanceSetting.key == VERSION_KEY).scalar_subquery()
+
+
+class InstanceInfoCache:
+    """One database's instance settings kept between requests, read again only when their
+    version (settings_version) differs from the one they were read at."""
+
+    def __init__(self, *, max_post_chars_default: int = 1000) -> None:
+        self.max_post_chars_default = max_post_chars_default
+        self._info: InstanceInfo | None = None
+        self._version: Any = None
+
+    async def get(self, session: AsyncSession, version: Any) -> InstanceInfo:
+        """The settings at `version`, which the caller read with settings_version() before:
+        settings read after their version are at least that new."""
+        if self._info is None or self._version != version:
+            self._info = await get_instance_info(
+                session, max_post_chars_default=self.max_post_chars_default
+            )
+            self._version = version
+        return self._info
 
 
 async def update_instance_info(session: AsyncSession, **changes: Any) -> InstanceInfo:
@@ -62,6 +100,9 @@ async def update_instance_info(session: AsyncSession, **changes: Any) -> Instanc
         value = changes["max_post_chars"]
         if not isinstance(value, int) or not 1 <= value <= 100_000:
             raise Invalid("max_post_chars", "Must be a whole number between 1 and 100000")
+    global _local_changes
+    _local_changes += 1  # a rolled-back change only costs one more read of the version
+    changes = {**changes, VERSION_KEY: secrets.token_hex(8)}
     for key, value in changes.items():
         row = await session.get(InstanceSetting, key)
         if row is None:

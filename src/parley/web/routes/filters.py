@@ -19,7 +19,14 @@ from parley.domain.posts.views import PostView
 from parley.web import forms
 from parley.web.csrf import checked_form
 from parley.web.templating import render
-from parley.web.viewer import Viewer, current_viewer, require_viewer, runtime_of
+from parley.web.viewer import (
+    Viewer,
+    current_viewer,
+    request_reader,
+    require_viewer,
+    runtime_of,
+    viewer_has_filters,
+)
 
 CONTEXTS = {
     FilterContext.HOME: "Home and lists",
@@ -47,9 +54,9 @@ async def apply_filters(
 ) -> tuple[list[PostView], dict[int, str]]:
     """The entries left after "hide" filters, and the "Filtered: ..." title per warned post."""
     viewer = await current_viewer(request)
-    if viewer is None or not entries:
+    if viewer is None or not entries or not viewer_has_filters(request):
         return entries, {}
-    async with runtime_of(request).db.reader() as session:
+    async with request_reader(request) as session:
         active = await queries.active_filters(session, viewer.account.id)
     if not active:
         return entries, {}

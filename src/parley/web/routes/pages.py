@@ -6,9 +6,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from parley.domain.instance.service import get_instance_info, list_rules
-from parley.web.templating import render
-from parley.web.viewer import current_viewer, runtime_of
+from parley.domain.instance.service import list_rules
+from parley.web.templating import render, site_info
+from parley.web.viewer import current_viewer, one_reader, request_reader
 
 
 async def front(request: Request) -> Response:
@@ -18,8 +18,9 @@ async def front(request: Request) -> Response:
 
 
 async def about(request: Request) -> Response:
-    async with runtime_of(request).db.reader() as session:
-        info = await get_instance_info(session)
+    await current_viewer(request)  # first: it reads the settings' version for site_info
+    async with request_reader(request) as session:
+        info = await site_info(request, session)
         rules = await list_rules(session)
     notice = None
     if request.query_params.get("deleted"):
@@ -27,4 +28,4 @@ async def about(request: Request) -> Response:
     return await render(request, "about.html", {"info": info, "rules": rules, "notice": notice})
 
 
-routes = [Route("/", front), Route("/about", about)]
+routes = [Route("/", one_reader(front)), Route("/about", one_reader(about))]

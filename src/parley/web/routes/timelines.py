@@ -14,7 +14,7 @@ from parley.web.paging import older_url, page_request
 from parley.web.routes.filters import apply_filters
 from parley.web.routes.tags import follow_state
 from parley.web.templating import is_htmx, render
-from parley.web.viewer import current_viewer, require_viewer, runtime_of
+from parley.web.viewer import current_viewer, one_reader, request_reader, require_viewer
 
 
 async def render_stream(
@@ -46,7 +46,7 @@ async def render_stream(
 async def home(request: Request) -> Response:
     viewer = await require_viewer(request)
     page = page_request(request)
-    async with runtime_of(request).db.reader() as session:
+    async with request_reader(request) as session:
         posts = await timelines.home_timeline(session, viewer.account.id, page)
         entries = await hydrate(session, viewer.account.id, posts)
     return await render_stream(
@@ -67,7 +67,7 @@ async def local(request: Request) -> Response:
     viewer = await current_viewer(request)
     viewer_id = viewer.account.id if viewer else None
     page = page_request(request)
-    async with runtime_of(request).db.reader() as session:
+    async with request_reader(request) as session:
         posts = await timelines.local_timeline(session, viewer_id, page)
         entries = await hydrate(session, viewer_id, posts)
     return await render_stream(
@@ -88,7 +88,7 @@ async def tag(request: Request) -> Response:
     viewer_id = viewer.account.id if viewer else None
     name = request.path_params["name"]
     page = page_request(request)
-    async with runtime_of(request).db.reader() as session:
+    async with request_reader(request) as session:
         posts = await timelines.tag_timeline(session, viewer_id, name, page)
         entries = await hydrate(session, viewer_id, posts)
         tag_follow = await follow_state(session, viewer_id, name)
@@ -109,7 +109,7 @@ async def tag(request: Request) -> Response:
 async def bookmarks(request: Request) -> Response:
     viewer = await require_viewer(request)
     page = page_request(request)
-    async with runtime_of(request).db.reader() as session:
+    async with request_reader(request) as session:
         pairs = await timelines.bookmarks_timeline(session, viewer.account.id, page)
         entries = await hydrate(session, viewer.account.id, [post for _, post in pairs])
     return await render_stream(
@@ -127,7 +127,7 @@ async def bookmarks(request: Request) -> Response:
 async def upvoted(request: Request) -> Response:
     viewer = await require_viewer(request)
     page = page_request(request)
-    async with runtime_of(request).db.reader() as session:
+    async with request_reader(request) as session:
         pairs = await timelines.upvoted_timeline(session, viewer.account.id, page)
         entries = await hydrate(session, viewer.account.id, [post for _, post in pairs])
     return await render_stream(
@@ -139,9 +139,9 @@ async def upvoted(request: Request) -> Response:
 
 
 routes = [
-    Route("/home", home),
-    Route("/local", local),
-    Route("/tags/{name}", tag),
-    Route("/bookmarks", bookmarks),
-    Route("/upvoted", upvoted),
+    Route("/home", one_reader(home)),
+    Route("/local", one_reader(local)),
+    Route("/tags/{name}", one_reader(tag)),
+    Route("/bookmarks", one_reader(bookmarks)),
+    Route("/upvoted", one_reader(upvoted)),
 ]
