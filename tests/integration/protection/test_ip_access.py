@@ -21,11 +21,18 @@ from parley.db.base import utcnow
 from parley.domain.moderation import ip_blocks
 from parley.domain.moderation.models import IpBlock
 from parley.domain.oauth import service as oauth
-from parley.edge.ip_access import IpAccess
+from parley.edge.ip_access import CHANNEL, IpAccess
+from parley.infra.announce import ORIGIN
 from parley.runtime import Runtime
 from tests.conftest import Members
 from tests.integration.mastodon.conformance import assert_conforms
-from tests.integration.protection.conftest import REMOTE, ClientAt, member_token, sign_in
+from tests.integration.protection.conftest import (
+    REMOTE,
+    ClientAt,
+    csrf_of,
+    member_token,
+    sign_in,
+)
 
 BLOCKED = "198.51.100.23"
 RANGE = "198.51.100.0/24"
@@ -258,3 +265,43 @@ async def test_the_streaming_handshake_is_refused(
              "asgi": {"version": "3.0"}}  # fmt: skip
     await app(scope, receive, send)
     assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+async def test_changes_through_the_api_and_the_web_are_announced_to_other_processes(
+    client_at: ClientAt, runtime: Runtime, members: Members
+) -> None:
+    admin = await _admin_api(client_at, runtime, members)
+    browser = client_at(REMOTE)
+    assert (await sign_in(browser, "boss")).status_code == 303
+    async with await runtime.broker.subscribe([CHANNEL]) as heard:
+
+        async def announced() -> None:
+            assert await asyncio.wait_for(anext(heard), 1) == (CHANNEL, ORIGIN)
+
+        block_id = await _block(admin)
+        await announced()
+        await admin.put(f"/api/v1/admin/ip_blocks/{block_id}", json={"comment": "still"})
+        await announced()
+        await admin.delete(f"/api/v1/admin/ip_blocks/{block_id}")
+        await announced()
+        csrf = await csrf_of(browser, "/moderation/domain_blocks")
+        added = await browser.post(
+            "/moderation/ip_blocks",
+            data={"ip": "192.0.2.0/24", "severity": "no_access", "csrf_token": csrf},
+        )
+        assert added.status_code == 303
+        await announced()
+        refused = await browser.post(
+            "/moderation/ip_blocks", data={"ip": "nonsense", "severity": "no_access",
+                                           "csrf_token": csrf},
+        )  # fmt: skip
+        assert refused.status_code == 422
+        async with runtime.db.reader() as session:
+            (block,) = await ip_blocks.list_ip_blocks(session)
+        lifted = await browser.post(
+            f"/moderation/ip_blocks/{block.id}/delete", data={"csrf_token": csrf}
+        )
+        assert lifted.status_code == 303
+        await announced()  # the refused form announced nothing: this is the deletion's
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(anext(heard), 0.05)

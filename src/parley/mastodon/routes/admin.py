@@ -26,6 +26,7 @@ from parley.domain.moderation import service as moderation
 from parley.domain.moderation.models import ActionKind, DomainBlock, IpBlock, Report, Severity
 from parley.domain.moderation.permissions import GRANTS, Permission, require
 from parley.domain.posts.models import Post
+from parley.edge.ip_access import announce_change
 from parley.mastodon import entities
 from parley.mastodon.auth import Member, require_member, runtime_of
 from parley.mastodon.entities import Entity, iso
@@ -146,7 +147,7 @@ async def list_reports(request: Request) -> Response:
     async with runtime_of(request).db.reader() as session:
         found = await queries.list_reports(
             session,
-            moderator=member.account,
+            moderator=await acting_account(session, member),
             resolved=bool(params.boolean("resolved", False)),
             limit=min(params.integer("limit", 100) or 100, 200),
         )
@@ -158,7 +159,9 @@ async def show_report(request: Request) -> Response:
     member = await require_member(request, "admin:read:reports")
     async with runtime_of(request).db.reader() as session:
         report = await queries.report_for_staff(
-            session, moderator=member.account, report_id=path_id(request)
+            session,
+            moderator=await acting_account(session, member),
+            report_id=path_id(request),
         )
         base = runtime_of(request).settings.base_url
         return json_response(await admin_report(session, base, report, member.id))
@@ -192,7 +195,9 @@ async def show_account(request: Request) -> Response:
     member = await require_member(request, "admin:read:accounts")
     async with runtime_of(request).db.reader() as session:
         account, user = await queries.account_for_staff(
-            session, moderator=member.account, account_id=path_id(request)
+            session,
+            moderator=await acting_account(session, member),
+            account_id=path_id(request),
         )
     return json_response(admin_account(runtime_of(request).settings.base_url, account, user))
 
@@ -225,7 +230,10 @@ async def list_accounts(request: Request) -> Response:
     limit = max(1, min(params.integer("limit", 100) or 100, 200))
     async with runtime_of(request).db.reader() as session:
         found = await registrations.list_accounts(
-            session, moderator=member.account, pending=only_pending, limit=limit
+            session,
+            moderator=await acting_account(session, member),
+            pending=only_pending,
+            limit=limit,
         )
     base = runtime_of(request).settings.base_url
     return json_response([admin_account(base, account, user) for account, user in found])
@@ -332,14 +340,19 @@ async def ip_blocks(request: Request) -> Response:
             comment=params.string("comment") or "",
             expires_in=params.integer("expires_in"),
         )
-        return json_response(admin_ip_block(block))
+        answer = json_response(admin_ip_block(block))
+    await announce_change(runtime_of(request).broker)  # after the commit: others reload
+    return answer
 
 
 async def ip_block(request: Request) -> Response:
-    return await _one_block(
+    answer = await _one_block(
         request, "ip_blocks", ip_rules.get_ip_block, ip_rules.unblock_ip, _update_ip_block,
         admin_ip_block,
     )  # fmt: skip
+    if request.method != "GET":
+        await announce_change(runtime_of(request).broker)
+    return answer
 
 
 async def _update_ip_block(
@@ -381,7 +394,7 @@ async def _one_block(
 
 
 async def _require_blocks(session: AsyncSession, member: Member) -> None:
-    await require(session, member.account, Permission.MANAGE_BLOCKS)
+    await require(session, await acting_account(session, member), Permission.MANAGE_BLOCKS)
 
 
 routes = [
