@@ -289,8 +289,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seconds", type=int, default=10, help="per round, at most 60")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--page-cache-seconds",
+        type=int,
+        help="PARLEY_PAGE_CACHE_SECONDS of the server (0: every request renders the page)",
+    )
     args = parser.parse_args(argv)
     label = args.label or Path(args.database_url.rsplit("/", 1)[-1]).stem
+    cached = ""
+    if args.page_cache_seconds is not None:
+        os.environ["PARLEY_PAGE_CACHE_SECONDS"] = str(args.page_cache_seconds)
+        cached = "-uncached" if args.page_cache_seconds == 0 else ""
     asyncio.run(check_schema(args.database_url))
     result = run(
         args.database_url,
@@ -301,14 +310,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     kind = report.database_kind(args.database_url)
     report.write(
-        f"home-{label}-{kind}",
+        f"home-{label}-{kind}{cached}",
         {
             "scenario": "home",
             "dataset": label,
             "database": kind,
             "parley_is": "parley serve --workers 1 --no-worker (granian)",
             "reference_is": "minimal ASGI app on granian with the same options, same bytes",
-            "command": f"python -m bench.home --database-url {args.database_url}",
+            "command": "python -m bench.home " + " ".join(argv or sys.argv[1:]),
+            "page_cache_seconds": args.page_cache_seconds,
             **result,
         },
     )
