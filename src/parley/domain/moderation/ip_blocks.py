@@ -30,7 +30,7 @@ class IpSeverity:
 
     APPROVAL = "sign_up_requires_approval"  # sign-ups from there wait for a moderator
     SIGN_UP_BLOCK = "sign_up_block"  # no sign-ups from there
-    NO_ACCESS = "no_access"  # no sign-ups, no sign-ins, no tokens
+    NO_ACCESS = "no_access"  # nothing at all: every request is refused at the edge
     ALL = (APPROVAL, SIGN_UP_BLOCK, NO_ACCESS)
 
 
