@@ -160,6 +160,9 @@ async def test_others_changes_reach_the_page_through_their_events(
     await _follow(runtime, carol, alice_user)
     await runtime.worker.drain()
     assert '<span class="badge">1<' in (await alice.get("/home")).text
+    # Reading them (the first notifications page marks them read) clears the count.
+    assert (await alice.get("/notifications")).status_code == 200
+    assert 'class="badge"' not in (await alice.get("/home")).text
     # bob blocks her: his posts leave her home.
     async with runtime.db.transaction() as session:
         await block_account(

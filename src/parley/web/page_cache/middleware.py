@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 # cover (see the package's docstring) before it is added here.
 CACHED_PATHS = frozenset({"/home"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Reads that change what other pages show: the first notifications page marks them read.
+MARKING_READ = frozenset({"/notifications"})
 # Changes made by staff reach every member's pages (suspensions, instance settings, rules);
 # a password reset ends all of a member's sessions without a session of its own.
 EVERYONE_PREFIXES = ("/api/v1/admin/", "/api/v2/admin/", "/auth/reset/")
@@ -56,7 +58,7 @@ class PageCacheMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
-        elif scope["method"] not in SAFE_METHODS:
+        elif scope["method"] not in SAFE_METHODS or scope["path"] in MARKING_READ:
             await self._changing(scope, receive, send)
         elif scope["method"] == "GET" and scope["path"] in CACHED_PATHS and self.store.enabled:
             await self._cached(scope, receive, send)
