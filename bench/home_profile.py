@@ -6,7 +6,8 @@ Builds the app with `create_app` against a bench dataset, signs in through the w
 member bench.home picks, warms up, then requests `--path` `--requests` times through httpx's
 ASGI transport and prints the mean process CPU per request, in all and in each step of the
 page: finding the session, the timeline query, hydrate, the viewer's filters, the navigation
-chrome and Jinja rendering (steps nest: Jinja and the chrome are inside rendering the stream).
+chrome and Jinja rendering, of which the post cards (steps nest: Jinja and the chrome are inside
+rendering the stream, the post cards inside Jinja).
 CPU, not wall time: the machine is shared, and CPU is what limits one worker's throughput.
 Includes the httpx client's own work (about 1 ms a request), which a real server does not pay.
 """
@@ -34,6 +35,7 @@ from parley.app import create_app
 from parley.config import Settings
 from parley.domain.timelines import queries as timeline_queries
 from parley.web import templating, viewer
+from parley.web.post_cards import PostCards
 from parley.web.routes import timelines
 
 SPENT: defaultdict[str, float] = defaultdict(float)
@@ -54,17 +56,24 @@ def _timed(owner: Any, name: str, label: str) -> None:
     setattr(owner, name, timed)
 
 
-def _time_jinja() -> None:
-    original = Template.render
+def _timed_sync(owner: Any, name: str, label: str) -> None:
+    """Replace `owner.name` (a plain function or method) with one that adds its CPU to SPENT;
+    nested calls of the same label count once."""
+    original: Callable[..., Any] = getattr(owner, name)
+    depth = [0]
 
-    def render(self: Template, *args: Any, **kwargs: Any) -> str:
+    @functools.wraps(original)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        depth[0] += 1
         start = time.process_time()
         try:
-            return original(self, *args, **kwargs)
+            return original(*args, **kwargs)
         finally:
-            SPENT["jinja rendering"] += time.process_time() - start
+            depth[0] -= 1
+            if not depth[0]:
+                SPENT[label] += time.process_time() - start
 
-    Template.render = render  # type: ignore[method-assign]
+    setattr(owner, name, timed)
 
 
 def _instrument() -> None:
@@ -74,7 +83,8 @@ def _instrument() -> None:
     _timed(timelines, "apply_filters", "viewer's filters")
     _timed(templating, "_chrome", "navigation chrome")
     _timed(timelines, "render_stream", "render_stream (filters, chrome, jinja)")
-    _time_jinja()
+    _timed_sync(Template, "render", "jinja rendering")
+    _timed_sync(PostCards, "render", "jinja: post cards (cache keys, reuse)")
 
 
 async def profile(url: str, path: str, requests: int) -> dict[str, float]:

@@ -22,7 +22,7 @@ from parley.domain.moderation.queries import count_open_reports
 from parley.domain.notifications.queries import unread_count
 from parley.domain.pagination import MAX_LIMIT, PageRequest
 from parley.domain.relationships.queries import list_follow_requests
-from parley.web import filters
+from parley.web import filters, icons
 from parley.web.csrf import csrf_token, set_csrf_cookie
 from parley.web.post_cards import PostCards
 from parley.web.viewer import Viewer, current_viewer, request_reader, runtime_of
@@ -48,6 +48,7 @@ def build_environment() -> Environment:
         lstrip_blocks=True,
     )
     filters.register(env)
+    env.globals["svg_icon"] = icons.icon
     cards = PostCards()
     env.globals["post_cards"] = cards
     env.globals["post_card"] = cards.render
