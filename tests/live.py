@@ -22,8 +22,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(database_url: str, tmp_path: Path, *, run_worker: bool) -> Iterator[str]:
-    """Serve a fresh app (with its job worker in-process when `run_worker`); yields its URL."""
+def live_server(
+    database_url: str, tmp_path: Path, *, run_worker: bool, start_timeout: float = 20.0
+) -> Iterator[str]:
+    """Serve a fresh app, as `parley serve` runs it (with its job worker in-process when
+    `run_worker`), at http://127.0.0.1:<port>; yields that URL. Used by the client-library
+    tests and the browser tests (tests/e2e)."""
     port = free_port()
     settings = Settings(
         domain=f"127.0.0.1:{port}",
@@ -50,9 +54,10 @@ def live_server(database_url: str, tmp_path: Path, *, run_worker: bool) -> Itera
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + start_timeout
     while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live test server did not start")
         time.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -1,4 +1,5 @@
-"""Browser tests: the real app on a loopback port (uvicorn in a thread) driven by Chromium.
+"""Browser tests: the real app on a loopback port (tests/live.py: uvicorn in a thread) driven
+by Chromium.
 
 Debian's Chromium is used (never `playwright install`); screenshots go to /tmp/parley-shots.
 """
@@ -6,17 +7,12 @@ Debian's Chromium is used (never `playwright install`); screenshots go to /tmp/p
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from parley.app import create_app
-from parley.config import Settings
+from tests.live import live_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -34,47 +30,11 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[str]:
     """The whole app, as `parley serve` runs it, at http://127.0.0.1:<port>."""
-    port = _free_port()
-    settings = Settings(
-        domain=f"127.0.0.1:{port}",
-        database_url=database_url,
-        data_dir=tmp_path,
-        media_dir=tmp_path / "media",
-        secret_key="browser-test-secret-key",
-        password_time_cost=1,
-        password_memory_cost_kib=1024,
-        embedded_worker=False,
-    )
-    config = uvicorn.Config(
-        create_app(settings, run_worker=False),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws="none",
-        lifespan="on",
-        timeout_keep_alive=120,
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with live_server(database_url, tmp_path, run_worker=False) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
