@@ -25,7 +25,13 @@ from parley.domain.relationships.queries import list_follow_requests
 from parley.web import filters, icons
 from parley.web.csrf import csrf_token, set_csrf_cookie
 from parley.web.post_cards import PostCards
-from parley.web.viewer import Viewer, current_viewer, request_reader, runtime_of
+from parley.web.viewer import (
+    Viewer,
+    current_viewer,
+    request_reader,
+    runtime_of,
+    unread_at_start,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -85,7 +91,7 @@ async def _chrome(request: Request, viewer: Viewer | None) -> tuple[InstanceInfo
         info = await site_info(request, session)
         counts = NavCounts()
         if viewer is not None:
-            counts = await nav_counts(session, viewer)
+            counts = await nav_counts(session, viewer, unread=unread_at_start(request))
     return info, counts
 
 
@@ -147,13 +153,16 @@ class LazyCsrf:
         return self.value is not None and self.value in html
 
 
-async def nav_counts(session: AsyncSession, viewer: Viewer) -> NavCounts:
-    """Unread notifications (capped, as apps show "99+") and, for a locked account, requests."""
+async def nav_counts(
+    session: AsyncSession, viewer: Viewer, *, unread: int | None = None
+) -> NavCounts:
+    """Unread notifications (capped, as apps show "99+"; `unread` when already counted) and,
+    for a locked account, requests; for staff, open reports."""
     me = viewer.account.id
     requests = 0
     if viewer.account.locked:
         requests = len(await list_follow_requests(session, me, PageRequest(limit=MAX_LIMIT)))
     reports = await count_open_reports(session) if viewer.is_staff else 0
-    return NavCounts(
-        unread=await unread_count(session, me), follow_requests=requests, open_reports=reports
-    )
+    if unread is None:
+        unread = await unread_count(session, me)
+    return NavCounts(unread=unread, follow_requests=requests, open_reports=reports)

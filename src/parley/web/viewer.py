@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,11 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from parley.db.base import utcnow
 from parley.domain.accounts.models import Account, Role, User
 from parley.domain.accounts.service import find_web_session_row, web_session_lookup
 from parley.domain.errors import Forbidden, Unauthenticated
 from parley.domain.filters.queries import has_filters
 from parley.domain.instance.service import local_changes, settings_version
+from parley.domain.notifications.queries import UNREAD_CAP, unread_count_column
+from parley.infra.tokens import digest
 from parley.runtime import Runtime
 
 SESSION_COOKIE = "parley_session"
@@ -80,10 +84,44 @@ async def request_reader(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 @functools.cache
-def _lookup() -> Any:
-    # Along with the member: the instance settings' version (see templating.site_info) and
-    # whether they have filters at all (see routes.filters.apply_filters).
-    return web_session_lookup(settings_version(), has_filters(Account.id))
+def _lookup(with_unread: bool) -> Any:
+    # Along with the member: the instance settings' version (see templating.site_info),
+    # whether they have filters at all (see routes.filters.apply_filters) and, for a page
+    # that changes nothing, the navigation's unread count (see templating.nav_counts).
+    also = [settings_version(), has_filters(Account.id)]
+    if with_unread:
+        also.append(unread_count_column())
+    return web_session_lookup(*also)
+
+
+# The account of each browser session seen lately, by token digest. The unread count needs
+# the account id as a bound value (it counts in a derived table, which cannot refer to the
+# outer query): a session's account never changes, and the row found is checked anyway.
+_ACCOUNT_OF_SESSION: OrderedDict[str, int] = OrderedDict()
+ACCOUNT_HINTS = 10_000
+
+
+def _account_hint(key: str) -> int | None:
+    account_id = _ACCOUNT_OF_SESSION.get(key)
+    if account_id is not None:
+        _ACCOUNT_OF_SESSION.move_to_end(key)
+    return account_id
+
+
+def _remember_account(key: str, account_id: int) -> None:
+    _ACCOUNT_OF_SESSION[key] = account_id
+    if len(_ACCOUNT_OF_SESSION) > ACCOUNT_HINTS:
+        _ACCOUNT_OF_SESSION.popitem(last=False)
+
+
+def _reads_only(request: Request) -> bool:
+    """A full page that changes nothing (a GET in one_reader): what it counts at the start of
+    the request still holds when it renders."""
+    return (
+        "reader" in request.state._state
+        and request.method == "GET"
+        and request.headers.get("hx-request") != "true"
+    )
 
 
 async def current_viewer(request: Request) -> Viewer | None:
@@ -95,18 +133,33 @@ async def current_viewer(request: Request) -> Viewer | None:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         changes = local_changes()
+        key = digest(token)
+        hint = _account_hint(key) if _reads_only(request) else None
+        parameters = {"account_id": hint, "now": utcnow(), "cap": UNREAD_CAP}
         async with request_reader(request) as session:
-            found = await find_web_session_row(session, token, _lookup())
+            found = await find_web_session_row(
+                session, token, _lookup(hint is not None), None if hint is None else parameters
+            )
         if found is not None:
             viewer = Viewer(user=found[1], account=found[2])
             request.state.settings_version = (found[3], changes)
             request.state.viewer_has_filters = bool(found[4])
+            if hint is not None and hint == viewer.account.id:
+                request.state.unread = int(found[5] or 0)
+            _remember_account(key, viewer.account.id)
         if viewer is not None and viewer.account.suspended_at is not None:
             # Signed in only to read the decision and appeal it: everywhere else a stranger.
             viewer, suspended = None, viewer
     request.state.viewer = viewer
     request.state.suspended_viewer = suspended
     return viewer
+
+
+def unread_at_start(request: Request) -> int | None:
+    """The unread notifications counted by the viewer lookup of a page that changes nothing
+    (see _reads_only), or None when not counted there."""
+    found: int | None = request.state._state.get("unread")
+    return found
 
 
 def viewer_has_filters(request: Request) -> bool:

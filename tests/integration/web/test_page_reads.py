@@ -3,11 +3,12 @@ instance settings) or skips (filters for a member with none) never shows stale d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount
@@ -16,6 +17,7 @@ from parley.config import Settings
 from parley.db.engine import Database
 from parley.domain.instance.models import InstanceSetting
 from parley.domain.instance.service import VERSION_KEY, update_instance_info
+from parley.domain.posts.models import Post
 from parley.runtime import Runtime
 from parley.web.templating import site_info
 from tests.conftest import Members
@@ -126,3 +128,36 @@ async def test_filters_apply_from_the_first_page_after_the_first_is_made(alice: 
     assert made.status_code == 303
     assert "my cat naps" not in (await alice.get("/home")).text
     assert "my cat naps" in (await alice.get("/local")).text  # the filter is for home only
+
+
+def _badge(html: str) -> str | None:
+    match = re.search(r'<span class="badge">(\d+)', html)
+    return match.group(1) if match else None
+
+
+async def test_the_unread_count_read_with_the_viewer_is_the_count(
+    alice: Browser, browser_factory: Callable[[], Browser], members: Members, runtime: Runtime
+) -> None:
+    """Pages that change nothing count unread notifications in the viewer lookup (from the
+    second page of a browser session on: the first one learns its account)."""
+    await alice.post("/posts", {"text": "notice me"}, page="/home")
+    assert _badge((await alice.get("/home")).text) is None
+    async with runtime.db.reader() as session:
+        post = await session.scalar(select(Post))
+    assert post is not None
+    await members.create("bob")
+    bob = browser_factory()
+    assert (await bob.sign_in("bob")).status_code == 303
+    await bob.post(f"/posts/{post.id}/upvote", {"next": "/home"}, page="/home")
+    with checkouts(runtime.db) as taken:
+        home = await alice.get("/home")
+    assert _badge(home.text) == "1"
+    assert len(taken) == 1
+    for path in ("/local", "/about", "/bookmarks"):
+        assert _badge((await alice.get(path)).text) == "1", path
+    again = browser_factory()  # a new browser session: counted on its own the first time
+    assert (await again.sign_in("alice")).status_code == 303
+    assert _badge((await again.get("/home")).text) == "1"
+    assert _badge((await alice.get("/notifications")).text) is None  # viewing marks them read
+    assert _badge((await alice.get("/home")).text) is None
+    assert _badge((await again.get("/about")).text) is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -235,13 +235,16 @@ _PLAIN_LOOKUP = web_session_lookup()
 
 
 async def find_web_session_row(
-    session: AsyncSession, token: str, lookup: Select[Any] = _PLAIN_LOOKUP
+    session: AsyncSession,
+    token: str,
+    lookup: Select[Any] = _PLAIN_LOOKUP,
+    parameters: Mapping[str, Any] | None = None,
 ) -> Sequence[Any] | None:
-    """The row of `lookup` (see web_session_lookup) for a signed-in browser's token, or None
-    when the session is unknown or expired or its member disabled or not yet approved."""
-    found: Sequence[Any] | None = (
-        await session.execute(lookup, {"token_hash": digest(token)})
-    ).first()
+    """The row of `lookup` (see web_session_lookup; `parameters` for its own bound values)
+    for a signed-in browser's token, or None when the session is unknown or expired or its
+    member disabled or not yet approved."""
+    values = {**(parameters or {}), "token_hash": digest(token)}
+    found: Sequence[Any] | None = (await session.execute(lookup, values)).first()
     if found is None:
         return None
     web_session, user = found[0], found[1]

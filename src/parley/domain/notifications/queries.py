@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Integer,
+    ScalarSelect,
     Select,
     and_,
     bindparam,
@@ -99,6 +100,12 @@ async def unread_count(session: AsyncSession, account_id: int, *, cap: int = UNR
     """
     values = {"account_id": account_id, "now": utcnow(), "cap": cap}
     return int(await session.scalar(_unread_statement(), values) or 0)
+
+
+def unread_count_column() -> ScalarSelect[int]:
+    """unread_count as a column to read along with another statement, with the same bound
+    values: "account_id", "now" and "cap"."""
+    return _unread_statement().scalar_subquery()
 
 
 @cache
