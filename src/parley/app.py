@@ -80,9 +80,10 @@ def assemble(settings: Settings) -> tuple[Runtime, Federation, PageInvalidation]
         db,
         listeners={
             "federation": outbox.build_listeners(federation),
-            # One job per event for both: dropping kept pages is a few reads at most.
+            # One job per event for both: dropping kept pages is a few reads at most, and
+            # comes first, since it never fails (a failed stream message retries the job).
             "streaming": _also(
-                build_stream_listeners(runtime, notification_events=True), pages.listeners()
+                pages.listeners(), build_stream_listeners(runtime, notification_events=True)
             ),
         },
         extra={

@@ -32,8 +32,9 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """The whole app, as `parley serve` runs it, at http://127.0.0.1:<port>."""
-    with live_server(database_url, tmp_path, run_worker=False) as url:
+    """The whole app, as `parley serve` runs it (job worker included, so others' changes
+    reach kept pages), at http://127.0.0.1:<port>."""
+    with live_server(database_url, tmp_path, run_worker=True) as url:
         yield url
 
 

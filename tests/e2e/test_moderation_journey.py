@@ -10,10 +10,12 @@ import threading
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from parley.db.engine import Database
+from parley.domain.accounts import service as accounts
 from parley.domain.accounts.models import Account, User
+from parley.jobs.models import Job, JobState
 from tests.e2e.conftest import DESKTOP, shot
 from tests.e2e.test_journey import _context, sign_up
 
@@ -21,6 +23,9 @@ pytestmark = pytest.mark.browser
 
 
 def _promote(database_url: str, username: str) -> None:
+    """What `parley admin set-role` does; then wait for the server's worker to run the
+    event's jobs, as a moderator would wait for the command to return and reload."""
+
     async def run() -> None:
         db = Database(database_url)
         async with db.transaction() as session:
@@ -30,7 +35,15 @@ def _promote(database_url: str, username: str) -> None:
                 .where(Account.username == username)
             )
             assert user is not None
-            user.role = "moderator"
+            await accounts.set_role(session, user=user, role="moderator")
+        for _ in range(200):
+            async with db.reader() as session:
+                waiting = await session.scalar(
+                    select(func.count()).select_from(Job).where(Job.state == JobState.QUEUED)
+                )
+            if not waiting:
+                break
+            await asyncio.sleep(0.05)
         await db.dispose()
 
     # Playwright's sync API holds an event loop in this thread: use another one.

@@ -32,6 +32,7 @@ class Event:
     BLOCKED = "block.created"  # account_id, target_id
     UNBLOCKED = "block.deleted"  # account_id, target_id
     PROFILE_UPDATED = "account.updated"  # account_id
+    ROLE_CHANGED = "account.role_changed"  # account_id (member, moderator, admin, owner)
     ACCOUNT_DELETED = "account.deleted"  # account_id
     ACCOUNT_MOVED = "account.moved"  # account_id, target_id (a local member moved away)
     POLL_VOTED = "poll.voted"  # account_id, poll_id, choices

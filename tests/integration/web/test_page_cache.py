@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import update
 from starlette.applications import Starlette
 
+from parley.domain.accounts import service as accounts
 from parley.domain.accounts.models import Account, User
 from parley.domain.interactions import service as interactions
 from parley.domain.posts import service as posts
@@ -298,3 +299,19 @@ async def test_an_event_from_another_process_drops_pages_here(
         await asyncio.sleep(0.02)
     following.cancel()
     assert len(there.store) == 0
+
+
+async def test_a_role_change_drops_the_members_pages_and_staff_pages_are_not_kept(
+    app: Starlette, runtime: Runtime, members: Members, browser_factory: MakeBrowser
+) -> None:
+    alice, alice_user = await _signed_in(browser_factory, members, "alice")
+    assert 'href="/moderation"' not in (await alice.get("/home")).text
+    assert len(_store(app)) == 1
+    async with runtime.db.transaction() as session:  # as `parley admin set-role` does
+        user = await session.get_one(User, alice_user.id)
+        await accounts.set_role(session, user=user, role="moderator")
+    await runtime.worker.drain()
+    assert len(_store(app)) == 0
+    # A moderator's navigation counts reports and sign-ups that others change: never kept.
+    assert 'href="/moderation"' in (await alice.get("/home")).text
+    assert len(_store(app)) == 0

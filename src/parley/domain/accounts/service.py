@@ -442,4 +442,5 @@ async def set_role(session: AsyncSession, *, user: User, role: str) -> User:
         raise Invalid("role", f"Role must be one of {', '.join(Role.ALL)}")
     user.role = role
     await session.flush()
+    await record(session, Event.ROLE_CHANGED, account_id=user.account_id)
     return user

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +56,7 @@ EVENTS = (
     "account.moved",
     "notification.created",
     "filters.changed",
+    "account.role_changed",
 )
 
 
@@ -94,8 +96,13 @@ class PageInvalidation:
         await self.tell_others(message)
 
     async def tell_others(self, message: dict[str, Any]) -> None:
-        if self.shared:
+        """Publish to the other processes; never raises (their pages then live out their time)."""
+        if not self.shared:
+            return
+        try:
             await self.broker.publish(CHANNEL, orjson.dumps(message))
+        except (RedisError, OSError):
+            log.warning("page cache: could not tell the other processes", exc_info=True)
 
     async def apply(self, message: dict[str, Any]) -> None:
         """Drop the pages `message` changes. Never raises: a page then lives out its time."""
@@ -130,7 +137,7 @@ class PageInvalidation:
         elif event in ("upvote.created", "upvote.deleted"):
             drops.posts.add(int(message["post_id"]))
             drops.members.add(int(message["account_id"]))
-        elif event in ("filters.changed",):
+        elif event in ("filters.changed", "account.role_changed"):
             drops.members.add(int(message["account_id"]))
         else:
             async with self.db.reader() as session:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,8 +14,6 @@ from parley.ops.requests import ROUTE_KEY
 from parley.web.csrf import CSRF_COOKIE
 from parley.web.page_cache.store import Page, PageStore
 from parley.web.viewer import SESSION_COOKIE
-
-log = logging.getLogger(__name__)
 
 # The pages kept. Each must depend only on the key's parts and on what the invalidations
 # cover (see the package's docstring) before it is added here.
@@ -104,6 +101,8 @@ class PageCacheMiddleware:
         html = dict(headers).get(b"content-type", b"").startswith(b"text/html")
         if viewer is None or start.get("status") != 200 or b"set-cookie" in names or not html:
             return
+        if viewer.is_staff:  # their navigation counts reports and sign-ups others change
+            return
         posts, accounts = Page.shown_in(body)
         member_id = int(viewer.account.id)
         self.store.put(key, Page(200, headers, body, member_id, posts, accounts), since=since)
@@ -136,7 +135,4 @@ class PageCacheMiddleware:
             message = {"members": [member_id]}
         else:
             return
-        try:
-            await self.broadcast(message)
-        except Exception:  # the other processes' pages then live out their time
-            log.warning("page cache: could not tell the other processes", exc_info=True)
+        await self.broadcast(message)
