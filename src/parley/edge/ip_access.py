@@ -11,7 +11,11 @@ database: one set lookup per distinct prefix length. They are loaded again when
 - REFRESH_SECONDS have gone by, in case an announcement was lost.
 
 A database that cannot be read keeps the last list (at first: none) and is tried again a few
-seconds later: a broken block list must not take the instance down with it.
+seconds later, whatever asked for the reload: a broken block list must not take the instance
+down with it, nor have every request retry it.
+
+Announcements are heard from the app's startup until its shutdown begins (the middleware
+follows the ASGI lifespan), so the listener is gone before the app closes the broker.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from datetime import UTC, datetime
 
 import orjson
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parley.db.engine import Database
 from parley.domain.moderation import ip_blocks
@@ -89,12 +93,15 @@ class IpAccess:
         self._heard = False  # another process announced a change
         self._expires_at: datetime | None = None  # the earliest expiry among the ranges
         self._reload_at = 0.0  # time.monotonic() of the next periodic reload
+        self._backoff_until = 0.0  # after a failed load, no reload before this
         self._lock = asyncio.Lock()
         self._listener: asyncio.Task[None] | None = None
         # Only brokers that join processes carry news this process did not make itself.
         self._listens = not isinstance(broker, MemoryBroker)
 
     def stale(self) -> bool:
+        if time.monotonic() < self._backoff_until:  # a load failed: give the database time
+            return False
         if not self._loaded or self._heard or self._seen != ip_blocks.changes():
             return True
         if time.monotonic() >= self._reload_at:
@@ -108,10 +115,6 @@ class IpAccess:
     async def blocked(self, address: IPAddress | None) -> bool:
         if address is None:
             return False
-        if self._listens and self._listener is None:
-            self._listener = asyncio.create_task(
-                listen(self.broker, CHANNEL, self.forget), name="parley-ip-blocks"
-            )
         if self.stale():
             await self._reload()
         return self.table.covers(address)
@@ -129,7 +132,7 @@ class IpAccess:
                     )
             except Exception:  # any failure: keep serving with what is known
                 log.exception("could not load the IP blocks; retrying in %.0f s", RETRY_SECONDS)
-                self._reload_at = time.monotonic() + RETRY_SECONDS
+                self._backoff_until = self._reload_at = time.monotonic() + RETRY_SECONDS
                 self._loaded, self._seen = True, seen
                 return
             self.table = RangeTable(block.network for block in live)
@@ -137,6 +140,13 @@ class IpAccess:
             self._expires_at = min(expiries, default=None)
             self._reload_at = time.monotonic() + REFRESH_SECONDS
             self._loaded, self._seen = True, seen
+
+    def start_listening(self) -> None:
+        """Hear other processes' announcements (from the app's startup until its shutdown)."""
+        if self._listens and self._listener is None:
+            self._listener = asyncio.create_task(
+                listen(self.broker, CHANNEL, self.forget), name="parley-ip-blocks"
+            )
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -189,6 +199,9 @@ class IpAccessMiddleware:
         self.caller_of = caller_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._following_lifespan(receive), send)
+            return
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
@@ -204,3 +217,17 @@ class IpAccessMiddleware:
             await send({"type": "websocket.close", "code": 1008})
             return
         await refusal(caller)(scope, receive, send)
+
+    def _following_lifespan(self, receive: Receive) -> Receive:
+        """Listen for announcements while the app runs: from its startup, until its shutdown
+        begins (before the app closes the broker the listener unsubscribes through)."""
+
+        async def watched() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.access.start_listening()
+            elif message["type"] == "lifespan.shutdown":
+                await self.access.close()
+            return message
+
+        return watched

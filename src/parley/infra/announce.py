@@ -32,15 +32,15 @@ async def announce(broker: Broker, channel: str) -> None:
 
 async def listen(broker: Broker, channel: str, on_news: Callable[[], None]) -> None:
     """Call `on_news` for every other process's announcement, and whenever some may have been
-    missed (the subscriber fell behind or the connection dropped). Runs until cancelled or
-    the broker closes."""
+    missed (the subscriber fell behind or the connection dropped). Runs until cancelled (cancel
+    it before closing the broker: leaving, it unsubscribes) or the subscription is closed."""
     while True:
         try:
             async with await broker.subscribe([channel]) as subscription:
                 async for _channel, message in subscription:
                     if message != ORIGIN:
                         on_news()
-            return  # the broker closed: the app is stopping
+            return
         except Overflow:
             on_news()
         except asyncio.CancelledError:

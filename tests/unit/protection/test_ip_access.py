@@ -9,12 +9,20 @@ import time
 from datetime import timedelta
 
 import pytest
+from starlette.types import Message, Receive, Scope, Send
 
 from parley.db.base import utcnow
 from parley.domain.moderation import ip_blocks
 from parley.domain.moderation.models import IpBlock
 from parley.edge import ip_access
-from parley.edge.ip_access import CHANNEL, IpAccess, RangeTable, announce_change
+from parley.edge.caller import Caller
+from parley.edge.ip_access import (
+    CHANNEL,
+    IpAccess,
+    IpAccessMiddleware,
+    RangeTable,
+    announce_change,
+)
 from parley.infra.announce import ORIGIN
 from parley.infra.pubsub import MemoryBroker
 from parley.runtime import Runtime
@@ -91,6 +99,7 @@ async def test_another_process_announcement_reloads_the_list(runtime: Runtime) -
     broker = MemoryBroker()
     access = IpAccess(runtime.db, broker)
     access._listens = True  # as with Redis: the announcements reach other processes this way
+    access.start_listening()
     try:
         assert not await access.blocked(_ip("192.0.2.1"))
         await asyncio.sleep(0)  # the listener subscribes
@@ -142,8 +151,9 @@ async def test_the_earliest_expiry_reloads_the_list(runtime: Runtime) -> None:
 async def test_a_failed_load_keeps_the_last_list_and_retries(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await _insert(runtime, "192.0.2.0/24")
-    access = IpAccess(runtime.db, MemoryBroker())
+    await _insert(runtime, "192.0.2.0/24", expires_at=utcnow() + timedelta(minutes=5))
+    clock = [utcnow()]
+    access = IpAccess(runtime.db, MemoryBroker(), clock=lambda: clock[0])
     assert await access.blocked(_ip("192.0.2.1"))
 
     async def broken(*_args: object, **_kwargs: object) -> list[ip_blocks.LiveBlock]:
@@ -155,6 +165,8 @@ async def test_a_failed_load_keeps_the_last_list_and_retries(
     assert "could not load the IP blocks" in caplog.text
     assert not access.stale()  # not retried on every request, but a few seconds later
     assert access._reload_at <= time.monotonic() + ip_access.RETRY_SECONDS
+    clock[0] += timedelta(hours=1)  # even past the earliest expiry (it would apply anew...)
+    assert not access.stale()  # ...on every request while the database is down)
 
 
 async def test_concurrent_requests_load_the_list_once(
@@ -173,3 +185,33 @@ async def test_concurrent_requests_load_the_list_once(
     found = await asyncio.gather(*(access.blocked(_ip("192.0.2.1")) for _ in range(20)))
     assert all(found)
     assert len(loads) == 1
+
+
+async def test_the_app_lifespan_starts_and_stops_the_listener(runtime: Runtime) -> None:
+    """Listening starts with the app and ends as its shutdown begins, before the app closes
+    the broker (unsubscribing from a closed Redis broker would open a new connection)."""
+    broker = MemoryBroker()
+    access = IpAccess(runtime.db, broker)
+    access._listens = True
+    seen: list[set[str]] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        assert (await receive())["type"] == "lifespan.startup"
+        await asyncio.sleep(0.01)  # the listener subscribes
+        seen.append(set(broker.hub.subscribers))
+        await send({"type": "lifespan.startup.complete"})
+        assert (await receive())["type"] == "lifespan.shutdown"
+        seen.append(set(broker.hub.subscribers))  # where the app would close the broker
+        await send({"type": "lifespan.shutdown.complete"})
+
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+
+    async def receive() -> Message:
+        return next(messages)
+
+    async def send(_message: Message) -> None:
+        return None
+
+    middleware = IpAccessMiddleware(app, access=access, caller_of=lambda s: Caller(s, None))
+    await middleware({"type": "lifespan"}, receive, send)
+    assert seen == [{CHANNEL}, set()]
