@@ -101,6 +101,10 @@ def serve(host: str, port: int, workers: int, no_worker: bool, server: str) -> N
     # The factory re-reads settings in each server process; the secret is already stored.
     os.environ["PARLEY_SECRET_KEY"] = settings.secret_key
     os.environ["PARLEY_EMBEDDED_WORKER"] = "true" if settings.embedded_worker else "false"
+    if workers > 1 and not settings.redis_url and settings.page_cache_seconds:
+        # Kept pages are dropped by messages between processes, which need Redis.
+        click.echo("Several processes without PARLEY_REDIS_URL: the page cache is off.", err=True)
+        os.environ["PARLEY_PAGE_CACHE_SECONDS"] = "0"
     if server == "uvicorn":
         import uvicorn
 

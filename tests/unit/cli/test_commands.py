@@ -105,3 +105,38 @@ def test_bad_configuration_is_reported_without_a_traceback(
     result = run("migrate")
     assert result.exit_code == 1
     assert "PARLEY_DOMAIN" in result.output
+
+
+@pytest.mark.parametrize(
+    ("workers", "redis", "kept"),
+    [(1, None, "30"), (2, None, "0"), (2, "redis://127.0.0.1:1/0", "30")],
+)
+def test_serve_turns_the_page_cache_off_for_processes_that_cannot_tell_each_other(
+    instance: Path, monkeypatch: pytest.MonkeyPatch, workers: int, redis: str | None, kept: str
+) -> None:
+    """Kept pages are dropped by messages between processes: several need Redis."""
+    import os
+
+    import granian.server
+
+    started: dict[str, str | None] = {}
+
+    class Server:
+        def __init__(self, *_args: object, **_kwargs: object) -> None:
+            pass
+
+        def serve(self) -> None:
+            started["seconds"] = os.environ.get("PARLEY_PAGE_CACHE_SECONDS")
+
+    monkeypatch.setattr(granian.server, "Server", Server)
+    monkeypatch.setenv("PARLEY_PAGE_CACHE_SECONDS", "30")
+    # serve writes these for its server processes: set here so they are restored afterwards.
+    monkeypatch.setenv("PARLEY_SECRET_KEY", "test-secret-key-not-for-production")
+    monkeypatch.setenv("PARLEY_EMBEDDED_WORKER", "true")
+    if redis:
+        monkeypatch.setenv("PARLEY_REDIS_URL", redis)
+    assert run("migrate").exit_code == 0
+    result = run("serve", "--workers", str(workers))
+    assert result.exit_code == 0, result.output
+    assert started["seconds"] == kept
+    assert ("page cache is off" in result.output) == (kept == "0")
