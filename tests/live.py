@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -23,11 +24,17 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(
-    database_url: str, tmp_path: Path, *, run_worker: bool, start_timeout: float = 20.0
+    database_url: str,
+    tmp_path: Path,
+    *,
+    run_worker: bool,
+    start_timeout: float = 20.0,
+    **changes: Any,
 ) -> Iterator[str]:
     """Serve a fresh app, as `parley serve` runs it (with its job worker in-process when
-    `run_worker`), at http://127.0.0.1:<port>; yields that URL. Used by the client-library
-    tests and the browser tests (tests/e2e)."""
+    `run_worker`), at http://127.0.0.1:<port>; yields that URL. `changes` are further
+    settings (`redis_url=...`). Used by the client-library tests, the browser tests
+    (tests/e2e) and the edge's cross-process tests."""
     port = free_port()
     settings = Settings(
         domain=f"127.0.0.1:{port}",
@@ -39,6 +46,7 @@ def live_server(
         password_memory_cost_kib=1024,
         embedded_worker=run_worker,
         cookie_secure=False,
+        **changes,
     )
     server = uvicorn.Server(
         uvicorn.Config(
