@@ -153,6 +153,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> Starlet
                 store=pages.store,
                 member_of=partial(_member_of, guard),
                 broadcast=pages.tell_others,
+                metrics=guard.metrics,
             ),
             Middleware(NegotiationMiddleware),
             Middleware(RouteRecorder),  # innermost: which route answered, for the metrics

@@ -45,6 +45,12 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.page_cache = Counter(
+            "parley_page_cache_requests",
+            "Signed-in requests for a kept page (/home): served from memory or rendered",
+            ["outcome"],
+            registry=r,
+        )
         # Sampled when /metrics is scraped.
         self.queue = Gauge(
             "parley_job_queue_depth",
@@ -72,6 +78,9 @@ class Metrics:
 
     def rate_limited(self, door: str, limit: str) -> None:
         self.limited.labels(door, limit).inc()
+
+    def page(self, outcome: str) -> None:
+        self.page_cache.labels(outcome).inc()
 
     def challenged(self, outcome: str) -> None:
         self.challenges.labels(outcome).inc()

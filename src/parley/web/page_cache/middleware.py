@@ -10,6 +10,7 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from parley.ops.metrics import Metrics
 from parley.ops.requests import ROUTE_KEY
 from parley.web.csrf import CSRF_COOKIE
 from parley.web.page_cache.store import Page, PageStore
@@ -45,12 +46,18 @@ def page_key(scope: Scope, session: str, csrf: str) -> bytes:
 
 class PageCacheMiddleware:
     def __init__(
-        self, app: ASGIApp, store: PageStore, member_of: MemberOf, broadcast: Broadcast
+        self,
+        app: ASGIApp,
+        store: PageStore,
+        member_of: MemberOf,
+        broadcast: Broadcast,
+        metrics: Metrics | None = None,
     ) -> None:
         self.app = app
         self.store = store
         self.member_of = member_of
         self.broadcast = broadcast
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,6 +77,8 @@ class PageCacheMiddleware:
             return
         key = page_key(scope, session, csrf)
         page = self.store.get(key)
+        if self.metrics is not None:
+            self.metrics.page("kept" if page is not None else "rendered")
         if page is not None:
             holder = scope.get(ROUTE_KEY)
             if isinstance(holder, list):
