@@ -40,7 +40,14 @@ def edge_middleware(guard: Guard) -> list[Middleware]:
 
     blocks = []
     if guard.ip_access is not None:
-        blocks = [Middleware(IpAccessMiddleware, access=guard.ip_access, caller_of=guard.caller)]
+        blocks = [
+            Middleware(
+                IpAccessMiddleware,
+                access=guard.ip_access,
+                caller_of=guard.caller,
+                exempt=guard.safelisted,
+            )
+        ]
     return [
         Middleware(RequestMiddleware, metrics=guard.metrics, client_of=client_of),
         *blocks,

@@ -161,6 +161,21 @@ async def test_behind_a_trusted_proxy_the_forwarded_address_is_checked(
     assert (await other.get("/about", headers={"X-Forwarded-For": BLOCKED})).status_code == 200
 
 
+@pytest.mark.parametrize("overrides", [{"ratelimit_safelist": "127.0.0.1,::1,198.51.100.23"}])
+async def test_safelisted_addresses_are_never_refused_at_the_edge(
+    client_at: ClientAt, runtime: Runtime, members: Members
+) -> None:
+    """As Mastodon's "allow from localhost" comes before its IP blocklist: local tools and an
+    operator's tunnel keep working (sign-in and sign-up checks still apply to them)."""
+    admin = await _admin_api(client_at, runtime, members)
+    await _block(admin)
+    loopback = {"ip": "127.0.0.0/8", "severity": "no_access"}
+    assert (await admin.post("/api/v1/admin/ip_blocks", json=loopback)).status_code == 200
+    assert (await client_at(BLOCKED).get("/about")).status_code == 200
+    assert (await client_at("127.0.0.1").get("/about")).status_code == 200
+    _refused_as_page(await client_at("198.51.100.24").get("/about"))
+
+
 async def test_a_block_stops_at_its_expiry(
     app: Starlette, client_at: ClientAt, runtime: Runtime, members: Members
 ) -> None:
