@@ -49,10 +49,11 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def one_reader(endpoint: Endpoint) -> Endpoint:
-    """Wrap a page's endpoint so that the reads of the request (the viewer, the page itself
-    through request_reader, the viewer's filters and the navigation) share one database
-    session instead of opening one each; with aiosqlite each session costs a few thread
-    hand-offs. The session lives until the endpoint returns."""
+    """Wrap the endpoint of a page that changes nothing so that the reads of the request (the
+    viewer, the page itself through request_reader, the viewer's filters and the navigation)
+    share one database session instead of opening one each (with aiosqlite each session
+    costs a few thread hand-offs), and the viewer lookup also counts the navigation's unread
+    notifications (see _reads_only). The session lives until the endpoint returns."""
 
     @functools.wraps(endpoint)
     async def with_one_reader(request: Request) -> Response:
