@@ -49,39 +49,34 @@ class Worker:
         self._stopping = False
 
     async def _claim(self) -> Job | None:
+        """Take the next due job's lease: one UPDATE ... RETURNING (one round trip)."""
         now = utcnow()
+        due = (
+            Job.state == JobState.QUEUED,
+            Job.run_at <= now,
+            or_(Job.locked_until.is_(None), Job.locked_until < now),
+        )
+        next_due = (
+            select(Job.id)
+            .where(*due)
+            .order_by(Job.run_at)
+            .limit(1)
+            # PostgreSQL: concurrent workers each take another row instead of waiting for
+            # the same one (SQLite has one writer and ignores this).
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
         async with self.db.transaction() as session:
-            candidates = (
-                await session.scalars(
-                    select(Job.id)
-                    .where(
-                        Job.state == JobState.QUEUED,
-                        Job.run_at <= now,
-                        or_(Job.locked_until.is_(None), Job.locked_until < now),
-                    )
-                    .order_by(Job.run_at)
-                    .limit(5)
-                    # PostgreSQL: concurrent workers each get other rows instead of all
-                    # racing for the same five (SQLite has one writer and ignores this).
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            for job_id in candidates:
-                claimed = await session.execute(
-                    update(Job)
-                    .where(
-                        # Checked again here: since the SELECT, another worker may have run
-                        # the job to the end (done, lock cleared) or postponed it.
-                        Job.id == job_id,
-                        Job.state == JobState.QUEUED,
-                        Job.run_at <= now,
-                        or_(Job.locked_until.is_(None), Job.locked_until < now),
-                    )
-                    .values(locked_until=now + LEASE, attempts=Job.attempts + 1)
-                )
-                if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                    return await session.get(Job, job_id)
-        return None
+            job: Job | None = await session.scalar(
+                # Checked again on the row itself: since the subquery chose it, another worker
+                # may have run the job to the end (done, lock cleared) or postponed it.
+                update(Job)
+                .where(Job.id == next_due, *due)
+                .values(locked_until=now + LEASE, attempts=Job.attempts + 1)
+                .returning(Job)
+                .execution_options(synchronize_session=False)
+            )
+        return job
 
     async def run_once(self) -> bool:
         """Run one due job; False when there was none."""
