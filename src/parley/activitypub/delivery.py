@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.activitypub.federation import Federation
 from parley.activitypub.signatures import sign_request
+from parley.activitypub.signers import SigningKey
 from parley.activitypub.vocab import ACTIVITY_JSON, host_of
 from parley.domain.accounts.models import Account
 from parley.domain.federation import service as federation
@@ -138,12 +139,16 @@ async def deliver(fed: Federation, payload: dict[str, Any]) -> None:
     """The ap.deliver job: sign and POST one activity to one inbox."""
     inbox: str = payload["inbox"]
     host = host_of(inbox)
-    async with fed.db.reader() as session:
-        signer = await session.get(Account, payload["signer_id"])
-        available = fed.hosts.recently_healthy(host) or await federation.is_host_available(
-            session, host
-        )
-    if signer is None or signer.private_key_pem is None or not signer.public_key_id:
+    signer_id = int(payload["signer_id"])
+    # Both usually known to this process already: then no database read at all.
+    signing = fed.signers.get(signer_id)
+    available = fed.hosts.recently_healthy(host)
+    if signing is None or not available:
+        async with fed.db.reader() as session:
+            if signing is None:
+                signing = await _signing_key(fed, session, signer_id)
+            available = available or await federation.is_host_available(session, host)
+    if signing is None:
         log.info("not delivering to %s: the signing account is gone", inbox)
         return
     if not available:
@@ -154,9 +159,24 @@ async def deliver(fed: Federation, payload: dict[str, Any]) -> None:
     if slot is None:  # the host has its share in flight; spread the retries a little
         raise Postpone(timedelta(seconds=random.uniform(1, 5)))  # noqa: S311
     try:
-        await _post(fed, inbox, payload["activity"], signer.public_key_id, signer.private_key_pem)
+        await _post(fed, inbox, payload["activity"], signing.key_id, signing.private_key_pem)
     finally:
         await release_slot(fed.db, key, slot)
+
+
+async def _signing_key(
+    fed: Federation, session: AsyncSession, account_id: int
+) -> SigningKey | None:
+    row = (
+        await session.execute(
+            select(Account.public_key_id, Account.private_key_pem).where(Account.id == account_id)
+        )
+    ).one_or_none()
+    if row is None or not row.public_key_id or row.private_key_pem is None:
+        return None
+    key = SigningKey(key_id=row.public_key_id, private_key_pem=row.private_key_pem)
+    fed.signers.put(account_id, key)
+    return key
 
 
 async def _post(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from parley.activitypub.keycache import HostMemo, KeyCache
+from parley.activitypub.signers import SignerCache
 from parley.config import Settings
 from parley.db.engine import Database
 from parley.domain.context import DomainContext
@@ -35,6 +36,7 @@ class Federation:
     # Per-process caches (see parley.activitypub.keycache); shared by copies of this object.
     keys: KeyCache = field(default_factory=KeyCache)
     hosts: HostMemo = field(default_factory=HostMemo)
+    signers: SignerCache = field(default_factory=SignerCache)
     outbound: SharedClient = field(default_factory=SharedClient)
 
     @classmethod

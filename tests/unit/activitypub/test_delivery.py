@@ -151,3 +151,30 @@ async def _run_fanout(fed: Federation, runtime: Runtime) -> list[str]:
     await delivery.fanout(fed, job.payload)
     async with runtime.db.reader() as session:
         return list(await session.scalars(select(Job.kind)))
+
+
+async def test_the_signing_key_is_read_once_then_remembered(
+    members: Members, remote: Remote, fed: Federation, runtime: Runtime
+) -> None:
+    alice = await members.create("alice")
+    await _deliver(fed, alice.account_id)
+    # Keys never change after sign-up, so later deliveries sign without reading the account:
+    # with the stored key gone, the remembered one still signs.
+    async with runtime.db.transaction() as session:
+        account = await session.get(Account, alice.account_id)
+        assert account is not None
+        public_pem, account.private_key_pem = account.public_key_pem, None
+    await _deliver(fed, alice.account_id)
+    assert len(remote.inbox_posts) == 2
+    second = remote.inbox_posts[1]
+    pending = prepare(method="POST", path="/inbox", headers=second.headers, body=second.content)
+    assert public_pem is not None
+    assert verify(pending, public_pem)
+
+
+async def test_an_unknown_signer_sends_nothing_and_is_not_remembered(
+    remote: Remote, fed: Federation
+) -> None:
+    await _deliver(fed, 987654321)
+    assert remote.inbox_posts == []
+    assert fed.signers.get(987654321) is None
