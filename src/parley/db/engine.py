@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+# Set in a session's `info` by whoever queues a job in it (parley.jobs.queue.enqueue).
+JOBS_QUEUED = "parley.jobs_queued"
 
 
 def is_sqlite(url: str) -> bool:
@@ -87,12 +90,18 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Called after a transaction that queued jobs commits (the worker wakes at once).
+        self.after_jobs_committed: list[Callable[[], None]] = []
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        async with self.sessions() as session:
+            async with session.begin():
+                yield session
+            if session.info.pop(JOBS_QUEUED, False):
+                for hook in self.after_jobs_committed:
+                    hook()
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:

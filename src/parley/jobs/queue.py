@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.db.base import utcnow
+from parley.db.engine import JOBS_QUEUED
 from parley.jobs.models import Job
 
 
@@ -26,6 +27,7 @@ async def enqueue(
     job = Job(kind=kind, payload=payload, run_at=run_at or utcnow(), max_attempts=max_attempts)
     session.add(job)
     await session.flush()
+    session.info[JOBS_QUEUED] = True
     return job
 
 

@@ -12,6 +12,7 @@ may run against one database.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
@@ -47,6 +48,24 @@ class Worker:
         self.handlers = handlers
         self.concurrency = max(1, concurrency)
         self._stopping = False
+        # Jobs queued by this process wake the idle loops at once instead of at the next poll.
+        self._loop_of_worker: asyncio.AbstractEventLoop | None = None
+        self._work: asyncio.Event | None = None
+        db.after_jobs_committed.append(self.wake)
+
+    def wake(self) -> None:
+        """Jobs were committed (from any thread of this process): stop idling."""
+        loop, work = self._loop_of_worker, self._work
+        if loop is None or work is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            work.set()
+        else:
+            loop.call_soon_threadsafe(work.set)
 
     async def _claim(self) -> Job | None:
         """Take the next due job's lease: one UPDATE ... RETURNING (one round trip)."""
@@ -129,6 +148,7 @@ class Worker:
     async def run_forever(self, *, idle_sleep: float = 0.5) -> None:
         """Run jobs, `concurrency` at a time, until cancelled or until `stop()`."""
         self._stopping = False
+        self._loop_of_worker, self._work = asyncio.get_running_loop(), asyncio.Event()
         async with anyio.create_task_group() as loops:
             for _ in range(self.concurrency):
                 loops.start_soon(self._loop, idle_sleep)
@@ -136,6 +156,7 @@ class Worker:
     def stop(self) -> None:
         """Let run_forever return once the jobs in hand are finished (no job cut short)."""
         self._stopping = True
+        self.wake()  # idle loops notice now, not at their next poll
 
     async def _loop(self, idle_sleep: float) -> None:
         while not self._stopping:
@@ -145,4 +166,14 @@ class Worker:
                 log.exception("worker loop error; continuing")
                 worked = False
             if not worked:
-                await anyio.sleep(idle_sleep)
+                await self._idle(idle_sleep)
+
+    async def _idle(self, seconds: float) -> None:
+        """Wait for the next poll, or less when this process queues a job."""
+        work = self._work
+        if work is None:
+            await anyio.sleep(seconds)
+            return
+        with anyio.move_on_after(seconds):
+            await work.wait()
+        work.clear()
