@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parley.mastodon import entities, placeholders
 from parley.mastodon.errors import HANDLERS
+from parley.mastodon.grants import grant_cache
 from parley.mastodon.routes import ROUTES
 from parley.mastodon.streaming.routes import streaming_routes
 from parley.runtime import Runtime
@@ -74,6 +75,7 @@ def build_mastodon_app(runtime: Runtime) -> Starlette:
         ],
     )
     app.state.runtime = runtime
+    app.state.grants = grant_cache(runtime.broker, runtime.db.engine.sync_engine)
     app.state.placeholders = {}
     return app
 

@@ -5,6 +5,10 @@ any alternatives (`profile` for verify_credentials); a token without one of them
 A token that is unknown or revoked gets 401, even on endpoints that would answer anonymously,
 as Mastodon does; a token whose member waits for approval, or is suspended or disabled, gets
 Mastodon's 403 ("Your login is currently pending approval" / "... disabled").
+
+A token's grant is remembered for a few seconds per process (parley.mastodon.grants), so a
+`Member` carries IDs, not the member's rows: an endpoint that reads the profile or settings
+loads them in its own session (parley.mastodon.views.acting_account / acting_user).
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from parley.domain.accounts.models import Account, User
 from parley.domain.oauth import scopes as oauth_scopes
 from parley.domain.oauth import service as oauth
 from parley.domain.oauth.models import OAuthApplication
-from parley.domain.oauth.queries import TokenGrant, find_token_grant, unusable_token_reason
+from parley.domain.oauth.queries import find_token_grant, unusable_token_reason
+from parley.infra.tokens import digest
 from parley.mastodon.errors import INVALID_TOKEN, NEEDS_USER, OUTSIDE_SCOPES, ApiError
+from parley.mastodon.grants import Grant, GrantCache
 from parley.runtime import Runtime
 
 REFUSALS = {
@@ -29,15 +34,11 @@ REFUSALS = {
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A signed-in member calling through an app."""
+    """A signed-in member calling through an app: `id` is the account's."""
 
-    account: Account
-    user: User
-    grant: TokenGrant
-
-    @property
-    def id(self) -> int:
-        return self.account.id
+    id: int
+    user_id: int
+    grant: Grant
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -53,27 +54,46 @@ def bearer_token(request: Request) -> str | None:
     return request.query_params.get("access_token") or None
 
 
-async def token_grant(request: Request) -> TokenGrant | None:
+async def token_grant(request: Request) -> Grant | None:
     """The request's grant, looked up once; None without a token, 401 for a bad one."""
     if "grant" in request.state._state:
-        cached: TokenGrant | None = request.state.grant
+        cached: Grant | None = request.state.grant
         return cached
     token = bearer_token(request)
-    grant = None
-    if token is not None:
-        async with runtime_of(request).db.transaction() as session:
-            grant = await find_token_grant(session, token)
-            if grant is None:
-                # Mastodon's answers for a member who may not use the API (yet, or any more).
-                refusal = REFUSALS.get(await unusable_token_reason(session, token) or "")
-                raise ApiError(*(refusal or (401, INVALID_TOKEN)))
-            await oauth.note_token_used(session, grant.token)
+    grant = None if token is None else await _grant_of(request, token)
     request.state.grant = grant
     return grant
 
 
-def _check_scopes(grant: TokenGrant, scopes: tuple[str, ...]) -> None:
-    if scopes and not any(oauth_scopes.covers(grant.scopes, s) for s in scopes):
+async def _grant_of(request: Request, token: str) -> Grant:
+    grants: GrantCache = request.app.state.grants
+    key = digest(token)
+    grant = grants.get(key)
+    if grant is not None:
+        return grant
+    generation = grants.generation()
+    async with runtime_of(request).db.transaction() as session:
+        found = await find_token_grant(session, token)
+        if found is None:
+            # Mastodon's answers for a member who may not use the API (yet, or any more).
+            refusal = REFUSALS.get(await unusable_token_reason(session, token) or "")
+            raise ApiError(*(refusal or (401, INVALID_TOKEN)))
+        # Written at most every few minutes; a remembered grant is looked up again, and its
+        # use noted, when it expires.
+        await oauth.note_token_used(session, found.token)
+    grant = Grant(
+        token_id=found.token.id,
+        scopes=tuple(found.scopes),
+        application=found.application,
+        account_id=None if found.account is None else found.account.id,
+        user_id=None if found.user is None else found.user.id,
+    )
+    grants.put(key, grant, generation)
+    return grant
+
+
+def _check_scopes(grant: Grant, scopes: tuple[str, ...]) -> None:
+    if scopes and not any(oauth_scopes.covers(list(grant.scopes), s) for s in scopes):
         raise ApiError(403, OUTSIDE_SCOPES)
 
 
@@ -83,9 +103,9 @@ async def require_member(request: Request, *scopes: str) -> Member:
     if grant is None:
         raise ApiError(401, INVALID_TOKEN)
     _check_scopes(grant, scopes)
-    if grant.account is None or grant.user is None:
+    if grant.account_id is None or grant.user_id is None:
         raise ApiError(422, NEEDS_USER)
-    return Member(grant.account, grant.user, grant)
+    return Member(grant.account_id, grant.user_id, grant)
 
 
 async def optional_member(request: Request, *scopes: str) -> Member | None:
@@ -94,9 +114,9 @@ async def optional_member(request: Request, *scopes: str) -> Member | None:
     if grant is None:
         return None
     _check_scopes(grant, scopes)
-    if grant.account is None or grant.user is None:
+    if grant.account_id is None or grant.user_id is None:
         return None
-    return Member(grant.account, grant.user, grant)
+    return Member(grant.account_id, grant.user_id, grant)
 
 
 async def require_app(request: Request, *scopes: str) -> OAuthApplication:

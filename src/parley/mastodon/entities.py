@@ -32,7 +32,13 @@ MISSING_HEADER = "/headers/original/missing.png"
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.year < 1000:  # strftime writes such a year unpadded: keep its exact output
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # Formatted by hand: strftime is a third of rendering a status.
+    return (
+        f"{value.year}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:"
+        f"{value.second:02d}.{value.microsecond // 1000:03d}Z"
+    )
 
 
 def day(value: datetime | None) -> str | None:
@@ -210,7 +216,23 @@ def poll(view: PollView, *, signed_in: bool) -> Entity:
     return entity
 
 
-def _own_status(base_url: str, v: PostView, *, signed_in: bool) -> Entity:
+# Account entities already rendered for one response, by account ID: a page of statuses has
+# few distinct authors, and each is rendered once (the same dict appears in each status).
+Rendered = dict[int, Entity]
+
+
+def _author(base_url: str, v: PostView, rendered: Rendered | None) -> Entity:
+    if rendered is None:
+        return account(base_url, v.account, moved_to=v.account_moved_to)
+    found = rendered.get(v.account.id)
+    if found is None:
+        found = rendered[v.account.id] = account(base_url, v.account, moved_to=v.account_moved_to)
+    return found
+
+
+def _own_status(
+    base_url: str, v: PostView, *, signed_in: bool, rendered: Rendered | None = None
+) -> Entity:
     post = v.post
     entity: Entity = {
         "id": str(post.id),
@@ -233,7 +255,7 @@ def _own_status(base_url: str, v: PostView, *, signed_in: bool) -> Entity:
         "content": post.content_html,
         "reblog": None,
         "application": {"name": post.application, "website": None} if post.application else None,
-        "account": account(base_url, v.account, moved_to=v.account_moved_to),
+        "account": _author(base_url, v, rendered),
         "media_attachments": [media_attachment(base_url, m) for m in v.attachments],
         "mentions": [
             {"id": str(m.id), "username": m.username, "acct": m.acct(), "url": m.url or m.uri}
@@ -245,7 +267,8 @@ def _own_status(base_url: str, v: PostView, *, signed_in: bool) -> Entity:
         "poll": poll(v.poll, signed_in=signed_in) if v.poll is not None else None,
     }
     if v.quote is not None:
-        entity["quote"] = {"state": "accepted", "quoted_status": status(base_url, v.quote)}
+        quoted = status(base_url, v.quote, rendered=rendered)
+        entity["quote"] = {"state": "accepted", "quoted_status": quoted}
     elif v.quote_hidden:
         entity["quote"] = {"state": "unauthorized", "quoted_status": None}
     return entity
@@ -289,12 +312,19 @@ def media_attachment(base_url: str, m: MediaAttachment) -> Entity:
     }
 
 
-def status(base_url: str, v: PostView, *, viewer_id: int | None = None) -> Entity:
-    """A Status; an echo wraps the echoed post in `reblog`, as Mastodon's reblogs do."""
+def status(
+    base_url: str,
+    v: PostView,
+    *,
+    viewer_id: int | None = None,
+    rendered: Rendered | None = None,
+) -> Entity:
+    """A Status; an echo wraps the echoed post in `reblog`, as Mastodon's reblogs do.
+    Statuses of one response share `rendered` (see Rendered)."""
     signed_in = viewer_id is not None
-    entity = _own_status(base_url, v, signed_in=signed_in)
+    entity = _own_status(base_url, v, signed_in=signed_in, rendered=rendered)
     if v.echo_of is not None:
-        entity["reblog"] = status(base_url, v.echo_of, viewer_id=viewer_id)
+        entity["reblog"] = status(base_url, v.echo_of, viewer_id=viewer_id, rendered=rendered)
     if signed_in:
         shown = v.shown
         entity["favourited"] = shown.upvoted
@@ -318,13 +348,16 @@ def status_source(post: Post) -> Entity:
     return {"id": str(post.id), "text": post.text, "spoiler_text": post.spoiler_text}
 
 
-def status_edit(base_url: str, edit: PostEdit, author: Account) -> Entity:
+def status_edit(
+    base_url: str, edit: PostEdit, author: Account, *, moved_to: Account | None = None
+) -> Entity:
+    """`moved_to`: the account `author` moved to, as for `account`."""
     return {
         "content": edit.content_html,
         "spoiler_text": edit.spoiler_text,
         "sensitive": edit.sensitive,
         "created_at": iso(edit.created_at),
-        "account": account(base_url, author),
+        "account": account(base_url, author, moved_to=moved_to),
         "poll": (
             {"options": [{"title": title} for title in edit.poll_options]}
             if edit.poll_options
@@ -361,13 +394,16 @@ def notification(
     from_account: Account,
     post: Entity | None,
     moderation_warning: Entity | None = None,
+    *,
+    moved_to: Account | None = None,
 ) -> Entity:
+    """`moved_to`: the account `from_account` moved to, as for `account`."""
     entity: Entity = {
         "id": str(n.id),
         "type": NOTIFICATION_TYPES.get(n.type, n.type),
         "created_at": iso(n.created_at),
         "group_key": f"ungrouped-{n.id}",
-        "account": account(base_url, from_account),
+        "account": account(base_url, from_account, moved_to=moved_to),
     }
     if post is not None:
         entity["status"] = post
@@ -389,7 +425,12 @@ WARNING_ACTIONS = {
 
 
 def account_warning(
-    base_url: str, strike: Strike, target: Account, appeal: Appeal | None
+    base_url: str,
+    strike: Strike,
+    target: Account,
+    appeal: Appeal | None,
+    *,
+    moved_to: Account | None = None,
 ) -> Entity:
     """Mastodon's AccountWarning: the action, the moderators' text, the posts, the appeal."""
     state = None
@@ -406,7 +447,7 @@ def account_warning(
         "action": WARNING_ACTIONS.get(strike.kind, "none"),
         "text": strike.reason,
         "status_ids": [str(i) for i in strike.post_ids] or None,
-        "target_account": account(base_url, target),
+        "target_account": account(base_url, target, moved_to=moved_to),
         "appeal": None if appeal is None else {"text": appeal.text, "state": state},
         "created_at": iso(strike.created_at),
     }

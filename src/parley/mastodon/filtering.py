@@ -81,11 +81,12 @@ async def filtered_statuses(
     out; the others carry `filtered` (empty when nothing matched)."""
     filters = await active_filters(session, viewer_id)
     rendered: list[Entity] = []
+    accounts: entities.Rendered = {}
     for view in views:
         matches = matches_for(filters, view, context)
         if hides(matches):
             continue
-        entity = entities.status(base_url, view, viewer_id=viewer_id)
+        entity = entities.status(base_url, view, viewer_id=viewer_id, rendered=accounts)
         results = filter_results(matches)
         entity["filtered"] = results
         if entity.get("reblog") is not None:

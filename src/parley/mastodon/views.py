@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from parley.domain.accounts.models import Account
+from parley.domain.accounts.models import Account, User
 from parley.domain.errors import NotFound
 from parley.domain.pagination import PageRequest
 from parley.domain.portability.queries import moved_targets
@@ -41,6 +41,14 @@ async def acting_account(session: AsyncSession, member: Member) -> Account:
     return account
 
 
+async def acting_user(session: AsyncSession, member: Member) -> User:
+    """The caller's user row (settings, role), loaded in this session."""
+    user = await session.get(User, member.user_id)
+    if user is None:
+        raise NotFound("Record not found")
+    return user
+
+
 async def render_accounts(
     session: AsyncSession, base_url: str, accounts: list[Account]
 ) -> list[Entity]:
@@ -71,7 +79,8 @@ async def render_statuses(
     views = await hydrate(session, viewer_id, posts)
     if filter_context is not None and viewer_id is not None:
         return await filtered_statuses(session, base_url, viewer_id, views, filter_context)
-    return [entities.status(base_url, v, viewer_id=viewer_id) for v in views]
+    rendered: entities.Rendered = {}
+    return [entities.status(base_url, v, viewer_id=viewer_id, rendered=rendered) for v in views]
 
 
 async def render_status(

@@ -22,7 +22,7 @@ from parley.mastodon.auth import Member, optional_member, require_app, require_m
 from parley.mastodon.errors import NOT_FOUND, ApiError
 from parley.mastodon.params import Params
 from parley.mastodon.responses import json_response
-from parley.mastodon.views import acting_account, path_id, render_accounts
+from parley.mastodon.views import acting_account, acting_user, path_id, render_accounts
 
 SIGN_UP_FIELDS = {"username": "username", "email": "email", "password": "password"}
 
@@ -157,7 +157,7 @@ async def get_account(request: Request) -> Response:
     async with runtime.db.reader() as session:
         account = await account_queries.get_account(session, path_id(request))
         # Mastodon answers 404 for a sign-up waiting for approval, except to staff.
-        staff = member is not None and member.user.role in STAFF
+        staff = member is not None and (await acting_user(session, member)).role in STAFF
         if not staff and await account_queries.is_pending(session, account.id):
             raise ApiError(404, NOT_FOUND)
         moved_to = await find_moved_to(session, account)
@@ -198,7 +198,8 @@ async def search(request: Request) -> Response:
 
 async def preferences(request: Request) -> Response:
     member = await require_member(request, "read:accounts")
-    user = member.user
+    async with runtime_of(request).db.reader() as session:
+        user = await acting_user(session, member)
     return json_response(
         {
             "posting:default:visibility": user.default_visibility,

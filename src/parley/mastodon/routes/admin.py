@@ -25,6 +25,7 @@ from parley.domain.moderation import ip_blocks as ip_rules
 from parley.domain.moderation import service as moderation
 from parley.domain.moderation.models import ActionKind, DomainBlock, IpBlock, Report, Severity
 from parley.domain.moderation.permissions import GRANTS, Permission, require
+from parley.domain.portability.queries import find_moved_to, moved_targets
 from parley.domain.posts.models import Post
 from parley.edge.ip_access import announce_change
 from parley.mastodon import entities
@@ -57,7 +58,10 @@ def _role(name: str) -> Entity:
     }
 
 
-def admin_account(base_url: str, account: Account, user: User | None) -> Entity:
+def admin_account(
+    base_url: str, account: Account, user: User | None, *, moved_to: Account | None = None
+) -> Entity:
+    """Mastodon's Admin::Account; `moved_to` (where the account moved) fills its `moved`."""
     return {
         "id": str(account.id),
         "username": account.username,
@@ -75,7 +79,7 @@ def admin_account(base_url: str, account: Account, user: User | None) -> Entity:
         "silenced": account.silenced_at is not None,
         "suspended": account.suspended_at is not None,
         "sensitized": False,
-        "account": entities.account(base_url, account),
+        "account": entities.account(base_url, account, moved_to=moved_to),
     }
 
 
@@ -86,7 +90,7 @@ async def _admin_account(
     if account is None:
         return None
     user = await session.scalar(select(User).where(User.account_id == account.id))
-    return admin_account(base_url, account, user)
+    return admin_account(base_url, account, user, moved_to=await find_moved_to(session, account))
 
 
 def _remote_reporter(report: Report) -> Account:
@@ -199,7 +203,9 @@ async def show_account(request: Request) -> Response:
             moderator=await acting_account(session, member),
             account_id=path_id(request),
         )
-    return json_response(admin_account(runtime_of(request).settings.base_url, account, user))
+        moved_to = await find_moved_to(session, account)
+    base = runtime_of(request).settings.base_url
+    return json_response(admin_account(base, account, user, moved_to=moved_to))
 
 
 async def account_action(request: Request) -> Response:
@@ -235,8 +241,16 @@ async def list_accounts(request: Request) -> Response:
             pending=only_pending,
             limit=limit,
         )
+        moved = await moved_targets(session, [account for account, _user in found])
     base = runtime_of(request).settings.base_url
-    return json_response([admin_account(base, account, user) for account, user in found])
+    return json_response(
+        [
+            admin_account(
+                base, a, u, moved_to=None if a.moved_to_id is None else moved.get(a.moved_to_id)
+            )
+            for a, u in found
+        ]
+    )
 
 
 async def decide_sign_up(request: Request) -> Response:
@@ -249,10 +263,11 @@ async def decide_sign_up(request: Request) -> Response:
         account, user = await queries.account_for_staff(
             session, moderator=me, account_id=account_id
         )
+        moved_to = await find_moved_to(session, account)
         if request.url.path.endswith("/approve"):
             await registrations.approve_account(session, moderator=me, account_id=account_id)
-            return json_response(admin_account(base, account, user))
-        entity = admin_account(base, account, user)
+            return json_response(admin_account(base, account, user, moved_to=moved_to))
+        entity = admin_account(base, account, user, moved_to=moved_to)
         await registrations.reject_account(session, moderator=me, account_id=account_id)
     return json_response(entity)
 

@@ -11,6 +11,7 @@ from parley.domain.accounts.models import Account
 from parley.domain.moderation.queries import strikes_with_appeals
 from parley.domain.notifications import queries, service
 from parley.domain.notifications.models import Notification
+from parley.domain.portability.queries import find_moved_to, moved_targets
 from parley.domain.posts.models import Post
 from parley.domain.posts.views import hydrate
 from parley.mastodon import entities
@@ -39,17 +40,20 @@ async def render_notifications(
         else set()
     )
     warnings = await _warnings(session, base, viewer_id, found)
+    actors = {}
+    for n in found:
+        if n.post_id not in hidden and (actor := await session.get(Account, n.from_account_id)):
+            actors[n.id] = actor
+    moved = await moved_targets(session, actors.values())
     rendered = []
     for n in found:
-        if n.post_id in hidden:
-            continue
-        actor = await session.get(Account, n.from_account_id)
-        if actor is None:
+        if (actor := actors.get(n.id)) is None:
             continue
         view = views.get(n.post_id) if n.post_id is not None else None
         status = entities.status(base, view, viewer_id=viewer_id) if view else None
         warning = warnings.get(n.strike_id) if n.strike_id is not None else None
-        rendered.append(entities.notification(base, n, actor, status, warning))
+        moved_to = None if actor.moved_to_id is None else moved.get(actor.moved_to_id)
+        rendered.append(entities.notification(base, n, actor, status, warning, moved_to=moved_to))
     return rendered
 
 
@@ -62,7 +66,11 @@ async def _warnings(
     me = await session.get(Account, viewer_id)
     assert me is not None  # the caller's own account
     strikes, appeals = await strikes_with_appeals(session, viewer_id)
-    return {s.id: entities.account_warning(base, s, me, appeals.get(s.id)) for s in strikes}
+    moved_to = await find_moved_to(session, me)
+    return {
+        s.id: entities.account_warning(base, s, me, appeals.get(s.id), moved_to=moved_to)
+        for s in strikes
+    }
 
 
 def type_filters(params: Params) -> tuple[list[str] | None, list[str] | None]:

@@ -21,6 +21,7 @@ from parley.mastodon import entities
 from parley.mastodon.auth import require_member, runtime_of
 from parley.mastodon.params import Params
 from parley.mastodon.responses import json_response
+from parley.mastodon.views import acting_account
 
 GRANT_TYPES = ("authorization_code", "password", "client_credentials")
 
@@ -113,8 +114,10 @@ async def server_metadata(request: Request) -> Response:
 async def userinfo(request: Request) -> Response:
     """OpenID Connect-style profile of the token's member (Mastodon 4.3's `profile` scope)."""
     member = await require_member(request, "profile", "read:accounts")
-    acc = member.account
-    base = runtime_of(request).settings.base_url
+    runtime = runtime_of(request)
+    async with runtime.db.reader() as session:
+        acc = await acting_account(session, member)
+    base = runtime.settings.base_url
     return json_response(
         {
             "iss": f"{base}/",

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from parley.domain.accounts.models import Account
 from parley.domain.moderation import service as moderation
 from parley.domain.moderation.models import Report
+from parley.domain.portability.queries import find_moved_to
 from parley.mastodon import entities
 from parley.mastodon.auth import require_member, runtime_of
 from parley.mastodon.entities import Entity, iso
@@ -17,8 +18,10 @@ from parley.mastodon.responses import json_response
 from parley.mastodon.views import acting_account
 
 
-def report_entity(base_url: str, report: Report, target: Account) -> Entity:
-    """Mastodon's Report, as the reporter sees it."""
+def report_entity(
+    base_url: str, report: Report, target: Account, *, moved_to: Account | None = None
+) -> Entity:
+    """Mastodon's Report, as the reporter sees it (`moved_to`: where the target moved)."""
     return {
         "id": str(report.id),
         "action_taken": report.action_taken_at is not None,
@@ -29,7 +32,7 @@ def report_entity(base_url: str, report: Report, target: Account) -> Entity:
         "created_at": iso(report.created_at),
         "status_ids": [str(i) for i in report.post_ids] or None,
         "rule_ids": [str(i) for i in report.rule_ids] or None,
-        "target_account": entities.account(base_url, target),
+        "target_account": entities.account(base_url, target, moved_to=moved_to),
     }
 
 
@@ -51,7 +54,9 @@ async def file_report(request: Request) -> Response:
             forward=bool(params.boolean("forward", False)),
         )
         target = await moderation.get_account_or_404(session, report.target_account_id)
-        return json_response(report_entity(runtime.settings.base_url, report, target))
+        moved_to = await find_moved_to(session, target)
+        entity = report_entity(runtime.settings.base_url, report, target, moved_to=moved_to)
+    return json_response(entity)
 
 
 routes = [Route("/api/v1/reports", file_report, methods=["POST"])]

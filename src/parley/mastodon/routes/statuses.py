@@ -21,7 +21,13 @@ from parley.mastodon.errors import ApiError
 from parley.mastodon.params import Params, parse_id
 from parley.mastodon.responses import json_response
 from parley.mastodon.routes.scheduled import schedule_from_params
-from parley.mastodon.views import acting_account, path_id, render_status, render_statuses
+from parley.mastodon.views import (
+    acting_account,
+    acting_user,
+    path_id,
+    render_status,
+    render_statuses,
+)
 
 
 def _poll(params: Params) -> PollSpec | None:
@@ -58,6 +64,7 @@ async def create_status(request: Request) -> Response:
     runtime = runtime_of(request)
     async with runtime.db.transaction() as session:
         author = await acting_account(session, member)
+        user = await acting_user(session, member)
         earlier = await idempotency.find_post_for_key(session, account_id=author.id, key=key)
         if earlier is not None and (post := await session.get(Post, earlier)) is not None:
             pass
@@ -69,7 +76,7 @@ async def create_status(request: Request) -> Response:
                 text=params.string("status") or "",
                 spoiler_text=params.string("spoiler_text") or "",
                 visibility=params.string("visibility") or None,
-                sensitive=bool(params.boolean("sensitive", member.user.default_sensitive)),
+                sensitive=bool(params.boolean("sensitive", user.default_sensitive)),
                 language=params.string("language") or None,
                 in_reply_to_id=parse_id(reply_to) if reply_to else None,
                 quote_of_id=parse_id(quoted) if quoted else None,
@@ -174,7 +181,8 @@ async def history(request: Request) -> Response:
         post = await posts_queries.get_visible_post(session, viewer_id=viewer, post_id=post_id)
         (view,) = await hydrate(session, viewer, [post])
     base = runtime.settings.base_url
-    return json_response([entities.status_edit(base, e, view.account) for e in edits])
+    author, moved_to = view.account, view.account_moved_to
+    return json_response([entities.status_edit(base, e, author, moved_to=moved_to) for e in edits])
 
 
 async def source(request: Request) -> Response:

@@ -27,6 +27,7 @@ from parley.domain.filters.queries import words_of
 from parley.domain.notifications.models import Notification
 from parley.domain.notifications.queries import get_notification
 from parley.domain.pagination import PageRequest
+from parley.domain.portability.queries import moved_targets
 from parley.domain.posts.models import Post, PostTag, Tag, Visibility
 from parley.domain.posts.views import hydrate
 from parley.domain.relationships.models import Follow
@@ -180,6 +181,7 @@ class Fanout:
         people.update({a.id: a for a in anonymous.mentions})
         local = [a.id for a in people.values() if a.domain is None]
         listening = await self._listening(broker, [ch.direct(a) for a in local])
+        moved = await moved_targets(session, people.values()) if listening else {}
         for account_id in local:
             channel = ch.direct(account_id)
             if channel not in listening:
@@ -196,7 +198,11 @@ class Fanout:
                 "id": str(post.thread_id or post.id),
                 "unread": account_id != post.account_id,
                 "accounts": [
-                    entities.account(self.base_url, a)
+                    entities.account(
+                        self.base_url,
+                        a,
+                        moved_to=None if a.moved_to_id is None else moved.get(a.moved_to_id),
+                    )
                     for a in people.values()
                     if a.id != account_id
                 ],
