@@ -9,7 +9,10 @@ unavailable (see parley.domain.federation.service) and skipped until their next 
 Per-host concurrency: a delivery holds one of `delivery_per_host` leases on its host (table
 job_slots, shared by every worker process) while it signs and POSTs; when all are taken the
 job is postponed a few seconds, without counting an attempt. A lease outlives the HTTP
-client's timeouts, so a killed worker's lease frees itself soon after.
+client's timeouts, so a killed worker's lease frees itself soon after. A process keeps a
+lease it is done with for a moment (parley.jobs.slots.SlotKeeper), so its next delivery to
+the same host takes it without a database round trip; the POSTs reuse the connections of
+the shared client's pool (parley.infra.http).
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ from parley.domain.federation import service as federation
 from parley.domain.relationships.models import Follow
 from parley.infra.http import BlockedDestination, HttpError, post
 from parley.jobs.queue import enqueue
-from parley.jobs.slots import acquire_slot, release_slot
 from parley.jobs.worker import Postpone
 
 log = logging.getLogger(__name__)
@@ -154,14 +156,15 @@ async def deliver(fed: Federation, payload: dict[str, Any]) -> None:
     if not available:
         log.info("not delivering to %s: host marked unavailable", inbox)
         return
-    key = f"deliver:{host}"
-    slot = await acquire_slot(fed.db, key, limit=fed.settings.delivery_per_host, lease=SLOT_LEASE)
-    if slot is None:  # the host has its share in flight; spread the retries a little
+    held = await fed.leases.take(
+        fed.db, f"deliver:{host}", limit=fed.settings.delivery_per_host, lease=SLOT_LEASE
+    )
+    if held is None:  # the host has its share in flight; spread the retries a little
         raise Postpone(timedelta(seconds=random.uniform(1, 5)))  # noqa: S311
     try:
         await _post(fed, inbox, payload["activity"], signing.key_id, signing.private_key_pem)
     finally:
-        await release_slot(fed.db, key, slot)
+        await fed.leases.give(fed.db, held)
 
 
 async def _signing_key(

@@ -23,6 +23,7 @@ from parley.config import Settings
 from parley.db.engine import Database
 from parley.domain.context import DomainContext
 from parley.infra.http import POOL_PER_HOST, Resolver, SharedClient, build_client
+from parley.jobs.slots import SlotKeeper
 from parley.runtime import Runtime
 
 
@@ -37,6 +38,8 @@ class Federation:
     keys: KeyCache = field(default_factory=KeyCache)
     hosts: HostMemo = field(default_factory=HostMemo)
     signers: SignerCache = field(default_factory=SignerCache)
+    # Delivery leases this process keeps a moment for its next POST to the same host.
+    leases: SlotKeeper = field(default_factory=SlotKeeper)
     outbound: SharedClient = field(default_factory=SharedClient)
 
     @classmethod
@@ -78,8 +81,11 @@ class Federation:
         )
 
     async def aclose(self) -> None:
-        """Close the pooled connections (the app's shutdown)."""
-        await self.outbound.aclose()
+        """Hand kept delivery leases back, close the pooled connections (the app's shutdown)."""
+        try:
+            await self.leases.flush(self.db)
+        finally:
+            await self.outbound.aclose()
 
 
 @contextlib.asynccontextmanager

@@ -9,6 +9,7 @@ that actor would. Outbound requests from the app (key and object fetches) land i
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,9 +151,10 @@ def remote(app: Starlette) -> Remote:
 
 
 @pytest.fixture
-def fed(app: Starlette) -> Federation:
+async def fed(app: Starlette) -> AsyncIterator[Federation]:
     result: Federation = app.state.federation
-    return result
+    yield result
+    await result.aclose()  # kept delivery leases and pooled connections, as at shutdown
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from parley.activitypub.jobs import build_federation_handlers
 from parley.db.base import utcnow
 from parley.jobs.models import Job, JobSlot, JobState
 from parley.jobs.queue import enqueue
-from parley.jobs.slots import acquire_slot, release_slot
+from parley.jobs.slots import SlotKeeper, acquire_slot, release_slot
 from parley.jobs.worker import Postpone, Worker
 from parley.runtime import Runtime
 from tests.conftest import Members
@@ -48,6 +48,48 @@ async def test_a_dead_workers_slot_frees_itself_when_its_lease_ends(runtime: Run
     assert await acquire_slot(runtime.db, "deliver:a.example", limit=1, lease=LEASE) == 0
 
 
+async def test_a_kept_lease_goes_to_the_next_job_on_its_key_only(runtime: Runtime) -> None:
+    keeper = SlotKeeper(hold=60)
+    first = await keeper.take(runtime.db, "deliver:a.example", limit=1, lease=LEASE)
+    assert first is not None
+    await keeper.give(runtime.db, first)
+    # Still locked in the table: other processes see the host's one slot taken...
+    assert await acquire_slot(runtime.db, "deliver:a.example", limit=1, lease=LEASE) is None
+    # ...while this process's next job on it gets the lease back, and another key does not.
+    assert await keeper.take(runtime.db, "deliver:b.example", limit=1, lease=LEASE) is not None
+    again = await keeper.take(runtime.db, "deliver:a.example", limit=1, lease=LEASE)
+    assert again == first
+    assert await keeper.take(runtime.db, "deliver:a.example", limit=1, lease=LEASE) is None
+    await keeper.give(runtime.db, again)
+    await keeper.flush(runtime.db)
+    assert keeper.kept() == 0
+    assert await acquire_slot(runtime.db, "deliver:a.example", limit=1, lease=LEASE) == 0
+
+
+async def test_a_lease_near_its_end_or_unused_a_moment_goes_back_to_the_table(
+    runtime: Runtime,
+) -> None:
+    # Less than the margin left: handed back at once, never reused.
+    short = SlotKeeper(hold=60, margin=timedelta(minutes=5))
+    held = await short.take(runtime.db, "deliver:a.example", limit=1, lease=LEASE)
+    assert held is not None
+    await short.give(runtime.db, held)
+    assert short.kept() == 0
+    assert await acquire_slot(runtime.db, "deliver:a.example", limit=1, lease=LEASE) == 0
+    # Unused for `hold`: handed back by the sweeper, with no other job coming.
+    brief = SlotKeeper(hold=0.05)
+    held = await brief.take(runtime.db, "deliver:b.example", limit=1, lease=LEASE)
+    assert held is not None
+    await brief.give(runtime.db, held)
+    assert brief.kept() == 1
+    for _ in range(500):  # up to 10 s on a loaded machine
+        if not brief.kept():
+            break
+        await anyio.sleep(0.02)
+    assert brief.kept() == 0
+    assert await acquire_slot(runtime.db, "deliver:b.example", limit=1, lease=LEASE) == 0
+
+
 async def test_a_delivery_to_a_busy_host_is_postponed_without_posting(
     members: Members, remote: Remote, fed: Federation, runtime: Runtime
 ) -> None:
@@ -68,7 +110,13 @@ async def test_a_delivery_to_a_busy_host_is_postponed_without_posting(
     await release_slot(runtime.db, "deliver:mastodon.example", 0)
     await delivery.deliver(limited, payload)
     assert len(remote.inbox_posts) == 1
-    # the slot is handed back after the POST
+    # After the POST this process keeps the lease a moment for its next delivery there, then
+    # hands it back to every process.
+    assert limited.leases.kept() == 1
+    assert await acquire_slot(runtime.db, "deliver:mastodon.example", limit=1, lease=LEASE) is None
+    await delivery.deliver(limited, payload)  # the kept lease: no Postpone
+    assert len(remote.inbox_posts) == 2
+    await limited.leases.flush(runtime.db)
     assert await acquire_slot(runtime.db, "deliver:mastodon.example", limit=1, lease=LEASE) == 0
 
 
