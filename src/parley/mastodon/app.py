@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from parley.mastodon import entities, placeholders
+from parley.mastodon import entities, filtering, placeholders
 from parley.mastodon.errors import HANDLERS
 from parley.mastodon.grants import grant_cache
 from parley.mastodon.routes import ROUTES
@@ -76,6 +76,7 @@ def build_mastodon_app(runtime: Runtime) -> Starlette:
     )
     app.state.runtime = runtime
     app.state.grants = grant_cache(runtime.broker, runtime.db.engine.sync_engine)
+    filtering.remember_filters(runtime.broker, runtime.db.engine.sync_engine)
     app.state.placeholders = {}
     return app
 

@@ -1,18 +1,64 @@
 """Filters in Mastodon JSON: Filter, FilterKeyword, FilterStatus, V1Filter, FilterResult,
-and applying a member's filters to a page of statuses for one context."""
+and applying a member's filters to a page of statuses for one context.
+
+A member's filters are read on every timeline page (a query as dear as a page's posts) and
+rarely change, so each process keeps them FILTERS_TTL_SECONDS (parley.mastodon.watch): any
+commit here adding, changing or deleting a filter, keyword or filtered post, from any door,
+drops them all at once, as does another process's announcement. Expiry is checked at each
+use, as the query checks it.
+"""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.db.base import utcnow
 from parley.domain.filters.matching import ActiveFilter, FilterMatch, hides
 from parley.domain.filters.models import Filter, FilterAction, FilterKeyword, FilterStatus
 from parley.domain.filters.queries import active_filters, matches_for
 from parley.domain.posts.views import PostView
+from parley.infra.pubsub import Broker
 from parley.mastodon import entities
 from parley.mastodon.entities import Entity, iso
+from parley.mastodon.watch import ANY, Memory, Watch
+
+FILTERS_TTL_SECONDS = 10.0
+WATCH = Watch(
+    "filters.changed",
+    {t.__tablename__: ANY for t in (Filter, FilterKeyword, FilterStatus)},
+    added=True,
+)
+# Each app's memory, by its database's engine (a session knows its engine, not its app).
+_MEMORIES: weakref.WeakKeyDictionary[Engine, Memory[int, list[ActiveFilter]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def remember_filters(broker: Broker, engine: Engine) -> None:
+    """Keep members' filters in memory for the app on `engine`'s database."""
+    WATCH.announce_on(broker, engine)
+    _MEMORIES[engine] = Memory(WATCH, broker, ttl=FILTERS_TTL_SECONDS)
+
+
+async def viewer_filters(session: AsyncSession, viewer_id: int) -> list[ActiveFilter]:
+    """The viewer's unexpired filters (queries.active_filters), from memory when kept."""
+    engine = session.sync_session.bind
+    memory = _MEMORIES.get(engine) if isinstance(engine, Engine) else None
+    if memory is None:
+        return await active_filters(session, viewer_id)
+    found = memory.get(viewer_id)
+    if found is None:
+        generation = memory.generation()
+        # Its own session: `session` may read a snapshot older than `generation`.
+        async with AsyncSession(session.bind) as fresh:
+            found = await active_filters(fresh, viewer_id)
+        memory.put(viewer_id, found, generation)
+    now = utcnow()
+    return [f for f in found if f.expires_at is None or f.expires_at > now]
 
 
 def filter_keyword(k: FilterKeyword) -> Entity:
@@ -79,7 +125,7 @@ async def filtered_statuses(
 ) -> list[Entity]:
     """Status entities for a timeline in `context`: posts a "hide" filter matches are left
     out; the others carry `filtered` (empty when nothing matched)."""
-    filters = await active_filters(session, viewer_id)
+    filters = await viewer_filters(session, viewer_id)
     rendered: list[Entity] = []
     accounts: entities.Rendered = {}
     for view in views:
@@ -99,7 +145,7 @@ async def hidden_post_ids(
     session: AsyncSession, viewer_id: int, views: Sequence[PostView], context: str
 ) -> set[int]:
     """Which of these posts a "hide" filter removes in `context` (notifications)."""
-    filters = await active_filters(session, viewer_id)
+    filters = await viewer_filters(session, viewer_id)
     if not filters:
         return set()
     return {v.post.id for v in views if hides(matches_for(filters, v, context))}
