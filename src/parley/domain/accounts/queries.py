@@ -38,6 +38,18 @@ async def get_visible_account(session: AsyncSession, account_id: int) -> Account
     return account
 
 
+async def visible_account_ids(session: AsyncSession, account_ids: list[int]) -> set[int]:
+    """Which of `account_ids` name an account get_visible_account would return."""
+    if not account_ids:
+        return set()
+    found = await session.scalars(
+        select(Account.id).where(
+            Account.id.in_(account_ids), Account.suspended_at.is_(None), not_pending()
+        )
+    )
+    return set(found)
+
+
 async def find_local_account(session: AsyncSession, username: str) -> Account | None:
     return await session.scalar(
         select(Account).where(

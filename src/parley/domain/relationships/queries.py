@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from parley.db.base import utcnow
 from parley.domain.accounts.models import Account
+from parley.domain.accounts.queries import not_pending
 from parley.domain.pagination import PageRequest
 from parley.domain.relationships.models import (
     AccountDomainBlock,
@@ -247,6 +248,32 @@ async def list_following(
         .where(Follow.account_id == account_id)
     )
     return await _account_page(session, stmt, Follow.id, page)
+
+
+async def familiar_followers(
+    session: AsyncSession, viewer_id: int, target_ids: list[int]
+) -> dict[int, list[Account]]:
+    """For each target, the accounts `viewer_id` follows that follow it (Mastodon's "followed
+    by ... you know"), oldest follow first; suspended and pending accounts are left out."""
+    if not target_ids:
+        return {}
+    mine = select(Follow.target_id).where(Follow.account_id == viewer_id)
+    rows = await session.execute(
+        select(Follow.target_id, Account)
+        .join(Account, Account.id == Follow.account_id)
+        .where(
+            Follow.target_id.in_(target_ids),
+            Follow.account_id.in_(mine),
+            Follow.account_id != viewer_id,
+            Account.suspended_at.is_(None),
+            not_pending(),
+        )
+        .order_by(Follow.id)
+    )
+    found: dict[int, list[Account]] = {}
+    for target_id, account in rows.all():
+        found.setdefault(target_id, []).append(account)
+    return found
 
 
 async def list_follow_requests(

@@ -173,8 +173,14 @@ async def custom_emojis(_request: Request) -> Response:
     return json_response([])
 
 
+async def translation_languages(_request: Request) -> Response:
+    # Mastodon's answer with no translation service configured (not advertised either).
+    return json_response({})
+
+
 routes = [
     Route("/api/v1/instance", instance_v1, methods=["GET"]),
+    Route("/api/v1/instance/translation_languages", translation_languages, methods=["GET"]),
     Route("/api/v2/instance", instance_v2, methods=["GET"]),
     Route("/api/v1/instance/rules", instance_rules, methods=["GET"]),
     Route("/api/v1/custom_emojis", custom_emojis, methods=["GET"]),

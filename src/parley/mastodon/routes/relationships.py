@@ -10,7 +10,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from parley.domain.accounts.models import Account
-from parley.domain.accounts.queries import get_account, get_visible_account
+from parley.domain.accounts.queries import (
+    get_account,
+    get_visible_account,
+    visible_account_ids,
+)
 from parley.domain.errors import Invalid
 from parley.domain.pagination import PageRequest
 from parley.domain.relationships import queries
@@ -98,8 +102,29 @@ async def get_relationships(request: Request) -> Response:
     params = await Params.read(request)
     ids = [parse_id(i) for i in params.strings("id") if i.isdigit()][:40]
     async with runtime_of(request).db.reader() as session:
-        found = await queries.get_relationships(session, member.id, ids)
+        # As Mastodon: unknown, suspended or pending accounts are left out, not invented.
+        known = await visible_account_ids(session, ids)
+        found = await queries.get_relationships(session, member.id, [i for i in ids if i in known])
     return json_response([entities.relationship(r) for r in found])
+
+
+async def familiar_followers(request: Request) -> Response:
+    member = await require_member(request, "read:follows")
+    params = await Params.read(request)
+    ids = list(dict.fromkeys(parse_id(i) for i in params.strings("id") if i.isdigit()))[:40]
+    runtime = runtime_of(request)
+    async with runtime.db.reader() as session:
+        known = await queries.familiar_followers(session, member.id, ids)
+        body = [
+            {
+                "id": str(target_id),
+                "accounts": await render_accounts(
+                    session, runtime.settings.base_url, known.get(target_id, [])
+                ),
+            }
+            for target_id in ids
+        ]
+    return json_response(body)
 
 
 AccountPage = Callable[
@@ -192,6 +217,7 @@ def _decide_request(accept: bool) -> Callable[[Request], Awaitable[Response]]:
 
 routes = [
     Route("/api/v1/accounts/relationships", get_relationships, methods=["GET"]),
+    Route("/api/v1/accounts/familiar_followers", familiar_followers, methods=["GET"]),
     Route("/api/v1/accounts/{id}/follow", _command("write:follows", _follow), methods=["POST"]),
     Route("/api/v1/accounts/{id}/unfollow", _command("write:follows", _unfollow), methods=["POST"]),
     Route(
