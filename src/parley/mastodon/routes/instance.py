@@ -7,6 +7,7 @@ own origin (ws:// or wss://): the same processes serve /api/v1/streaming.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from starlette.requests import Request
@@ -17,12 +18,15 @@ from parley import __version__ as parley_version
 from parley.config import Settings
 from parley.domain.accounts import service as account_rules
 from parley.domain.accounts.queries import count_local_accounts
+from parley.domain.errors import NotFound
 from parley.domain.instance.service import InstanceInfo, RegistrationMode, get_instance_info
 from parley.domain.instance.service import list_rules as domain_rules
 from parley.domain.interactions.service import MAX_PINS
 from parley.domain.media.models import MAX_DESCRIPTION
 from parley.domain.media.processing import IMAGE_TYPES, MAX_PIXELS, VIDEO_TYPES, have_ffmpeg
 from parley.domain.media.service import MAX_ATTACHMENTS
+from parley.domain.moderation.blocks import list_domain_blocks
+from parley.domain.moderation.models import DomainBlock
 from parley.mastodon import entities
 from parley.mastodon.auth import runtime_of
 from parley.mastodon.responses import json_response
@@ -173,6 +177,41 @@ async def custom_emojis(_request: Request) -> Response:
     return json_response([])
 
 
+# Mastodon's names for the severities it lists (Parley's "limit" is its "silence").
+PUBLIC_SEVERITY = {"limit": "silence", "suspend": "suspend"}
+
+
+def _shown_domain(block: DomainBlock) -> str:
+    """The domain as the public moderation page shows it (obfuscated when asked)."""
+    domain = block.domain
+    if not block.obfuscate or len(domain) <= 4:
+        return domain
+    return domain[:2] + "*" * (len(domain) - 4) + domain[-2:]
+
+
+async def instance_domain_blocks(request: Request) -> Response:
+    """The blocked domains, when the admin makes them public (the web's moderation page shows
+    the same list); otherwise 404, as Mastodon answers with the list hidden."""
+    async with runtime_of(request).db.reader() as session:
+        info = await get_instance_info(session)
+        if not info.show_domain_blocks:
+            raise NotFound("Record not found")
+        blocked = await list_domain_blocks(session)
+    return json_response(
+        [
+            {
+                "domain": _shown_domain(b),
+                "digest": hashlib.sha256(b.domain.encode()).hexdigest(),
+                "severity": PUBLIC_SEVERITY[b.severity],
+                "comment": b.public_comment or None,
+            }
+            for b in blocked
+            # As Mastodon's list: a block that limits nothing is not shown.
+            if b.severity in PUBLIC_SEVERITY
+        ]
+    )
+
+
 async def translation_languages(_request: Request) -> Response:
     # Mastodon's answer with no translation service configured (not advertised either).
     return json_response({})
@@ -181,6 +220,7 @@ async def translation_languages(_request: Request) -> Response:
 routes = [
     Route("/api/v1/instance", instance_v1, methods=["GET"]),
     Route("/api/v1/instance/translation_languages", translation_languages, methods=["GET"]),
+    Route("/api/v1/instance/domain_blocks", instance_domain_blocks, methods=["GET"]),
     Route("/api/v2/instance", instance_v2, methods=["GET"]),
     Route("/api/v1/instance/rules", instance_rules, methods=["GET"]),
     Route("/api/v1/custom_emojis", custom_emojis, methods=["GET"]),
