@@ -57,6 +57,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 async def app(settings: Settings) -> AsyncIterator[Starlette]:
     application = create_app(settings, run_worker=False)
     yield application
+    # Its lifespan never ran, so close what requests opened (Redis connections, with
+    # PARLEY_REDIS_URL: a change publishes to the other processes).
+    await application.state.runtime.broker.close()
     await application.state.runtime.db.dispose()
 
 

@@ -28,6 +28,7 @@ from parley.activitypub.vocab import host_of, id_of, type_of
 from parley.db.base import utcnow
 from parley.domain.accounts.models import Account
 from parley.domain.errors import DomainError
+from parley.domain.events import Event, record
 from parley.domain.federation import service as federation
 from parley.domain.federation.models import InboxActivity
 from parley.domain.federation.remote_posts import find_post_by_uri
@@ -178,6 +179,8 @@ async def on_delete(
         if uri == actor.uri:
             # The account is gone: hide it and everything it wrote (as a suspension does).
             stored.suspended_at = stored.suspended_at or utcnow()
+            # What shows it (kept pages) must hear of it.
+            await record(session, Event.PROFILE_UPDATED, account_id=stored.id)
             return
         post = await find_post_by_uri(session, uri)
         if post is None:

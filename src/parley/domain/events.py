@@ -34,6 +34,7 @@ class Event:
     PROFILE_UPDATED = "account.updated"  # account_id
     ROLE_CHANGED = "account.role_changed"  # account_id (member, moderator, admin, owner)
     ACCOUNT_DELETED = "account.deleted"  # account_id
+    SIGNED_OUT = "account.signed_out"  # account_id (all its web sessions and tokens ended)
     ACCOUNT_MOVED = "account.moved"  # account_id, target_id (a local member moved away)
     POLL_VOTED = "poll.voted"  # account_id, poll_id, choices
     NOTIFICATION_CREATED = "notification.created"  # notification_id

@@ -10,22 +10,34 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy import select, update
 from starlette.applications import Starlette
 
+from parley.db.ids import new_id
 from parley.domain.accounts import service as accounts
 from parley.domain.accounts.models import Account, User
 from parley.domain.interactions import service as interactions
 from parley.domain.posts import service as posts
 from parley.domain.posts.models import Post
+from parley.domain.relationships.models import Follow
 from parley.domain.relationships.service import block_account, follow_account
 from parley.domain.timelines.models import FeedEntry
 from parley.infra.pubsub import MemoryBroker
 from parley.runtime import Runtime
-from parley.web.page_cache import Page, PageInvalidation, PageStore
+from parley.web.page_cache import (
+    Page,
+    PageCacheMiddleware,
+    PageInvalidation,
+    PageStore,
+    invalidation,
+)
+from parley.web.page_cache.store import MEMBER_PAGES
 from tests.conftest import TEST_DOMAIN, Members
 from tests.integration.mastodon.conftest import Api
 from tests.integration.web.conftest import Browser
+from tests.unit.activitypub.conftest import Remote, public_resolver
+from tests.unit.activitypub.test_inbox import follow as inbox_follow
 
 MakeBrowser = Callable[[], Browser]
 
@@ -33,6 +45,15 @@ MakeBrowser = Callable[[], Browser]
 @pytest.fixture
 def api(runtime: Runtime, members: Members, client: httpx.AsyncClient) -> Api:
     return Api(runtime, members, client)
+
+
+@pytest.fixture
+def remote(app: Starlette) -> Remote:
+    """Other servers, answering the app's fetches (as in tests/unit/activitypub)."""
+    servers = Remote()
+    app.state.federation.transport = httpx.MockTransport(servers.handler)
+    app.state.federation.resolver = public_resolver
+    return servers
 
 
 class Clock:
@@ -315,3 +336,170 @@ async def test_a_role_change_drops_the_members_pages_and_staff_pages_are_not_kep
     # A moderator's navigation counts reports and sign-ups that others change: never kept.
     assert 'href="/moderation"' in (await alice.get("/home")).text
     assert len(_store(app)) == 0
+
+
+async def test_sign_ins_ended_without_a_request_end_the_kept_page(
+    app: Starlette, runtime: Runtime, members: Members, browser_factory: MakeBrowser
+) -> None:
+    """`parley admin reset-password` ends every session from the command line: no request of
+    the member's, no staff request; the kept page must not outlive the session."""
+    alice, alice_user = await _signed_in(browser_factory, members, "alice")
+    assert (await alice.get("/home")).status_code == 200
+    assert len(_store(app)) == 1
+    async with runtime.db.transaction() as session:
+        user = await session.get_one(User, alice_user.id)
+        await accounts.end_all_sign_ins(session, user=user)
+    await runtime.worker.drain()
+    again = await alice.get("/home")
+    assert again.status_code in (302, 303)
+    assert "/auth/sign_in" in again.headers["location"]
+
+
+async def test_a_deleted_remote_account_leaves_the_kept_page(
+    app: Starlette,
+    runtime: Runtime,
+    members: Members,
+    browser_factory: MakeBrowser,
+    client: httpx.AsyncClient,
+    remote: Remote,
+) -> None:
+    """A remote actor's Delete hides it and all it wrote (a suspension): at once, not after
+    the page's time."""
+    alice, alice_user = await _signed_in(browser_factory, members, "alice")
+    bob = remote.actor("bob")
+    assert (await remote.deliver(client, inbox_follow(bob.uri), bob)).status_code == 202
+    await runtime.worker.drain()
+    async with runtime.db.transaction() as session:
+        bob_id = await session.scalar(select(Account.id).where(Account.uri == bob.uri))
+        assert bob_id is not None
+        session.add(Follow(id=new_id(), account_id=alice_user.account_id, target_id=bob_id))
+    note = {
+        "id": f"{bob.uri}/statuses/1",
+        "type": "Note",
+        "attributedTo": bob.uri,
+        "content": "<p>remote words</p>",
+        "published": "2026-11-24T01:00:00Z",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": [f"{bob.uri}/followers"],
+    }
+    create = {"id": f"{bob.uri}/statuses/1/activity", "type": "Create", "actor": bob.uri,
+              "object": note}  # fmt: skip
+    assert (await remote.deliver(client, create, bob)).status_code == 202
+    await runtime.worker.drain()
+    assert "remote words" in (await alice.get("/home")).text
+    assert len(_store(app)) == 1
+    delete = {"id": f"{bob.uri}#delete", "type": "Delete", "actor": bob.uri, "object": bob.uri}
+    assert (await remote.deliver(client, delete, bob)).status_code == 202
+    await runtime.worker.drain()
+    assert "remote words" not in (await alice.get("/home")).text
+
+
+def _scope(method: str, path: str = "/posts") -> dict[str, Any]:
+    return {"type": "http", "method": method, "path": path, "headers": [], "query_string": b""}
+
+
+async def _nothing() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _around(app: Any, store: PageStore) -> tuple[PageCacheMiddleware, list[dict[str, Any]]]:
+    """The middleware around `app`, for member 7's requests, with what it tells the others."""
+    told: list[dict[str, Any]] = []
+
+    async def member_of(_scope: Any) -> int:
+        return 7
+
+    async def broadcast(message: dict[str, Any]) -> None:
+        told.append(message)
+
+    return PageCacheMiddleware(app, store, member_of, broadcast), told
+
+
+async def test_a_change_that_fails_before_answering_still_drops_the_members_pages() -> None:
+    """The app may commit and then fail (or the client may leave) before the answer starts:
+    the member's pages go all the same."""
+    store = PageStore(seconds=30, max_bytes=10_000)
+
+    async def failing(_scope: Any, _receive: Any, _send: Any) -> None:
+        raise RuntimeError("after the commit")
+
+    async def send(_message: Any) -> None:
+        raise AssertionError("nothing is sent")
+
+    middleware, told = _around(failing, store)
+    assert store.put(b"k", Page(200, [], b"<p>old</p>", 7), since=store.generation)
+    with pytest.raises(RuntimeError):
+        await middleware(_scope("POST"), _nothing, send)
+    assert len(store) == 0
+    assert told == [{"members": [7]}]
+
+
+async def test_a_disabled_cache_tells_nobody() -> None:
+    """PARLEY_PAGE_CACHE_SECONDS=0: no page is kept, so no change is published to Redis."""
+    store = PageStore(seconds=0, max_bytes=10_000)
+
+    async def answer(_scope: Any, _receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    middleware, told = _around(answer, store)
+    await middleware(_scope("POST"), _nothing, send)
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert told == []
+
+
+async def test_one_member_cannot_push_everyone_elses_pages_out() -> None:
+    """Any query string is a new page: one member's many pages replace their own oldest."""
+    store = PageStore(seconds=30, max_bytes=1_000_000)
+    assert store.put(b"dave", Page(200, [], b"<p>dave</p>", 2), since=store.generation)
+    for n in range(MEMBER_PAGES * 3):
+        page = Page(200, [], b"x" * 1000, 1)
+        assert store.put(f"alice{n}".encode(), page, since=store.generation)
+    assert store.get(b"dave") is not None
+    assert len(store) == MEMBER_PAGES + 1
+    assert store.get(f"alice{MEMBER_PAGES * 3 - 1}".encode()) is not None
+    assert store.get(b"alice0") is None
+
+
+async def test_following_others_outlives_a_broker_failure(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis down (at startup or later): the pages go (changes may be missed) and the
+    subscription is tried again; the app keeps running."""
+    monkeypatch.setattr(invalidation, "RETRY_SECONDS", 0.01)
+    hub = MemoryBroker()
+    failures = [RedisConnectionError("Redis is down")]
+
+    class Flaky:
+        async def publish(self, channel: str, message: bytes) -> None:
+            await hub.publish(channel, message)
+
+        async def subscribe(self, channels: Any = ()) -> Any:
+            if failures:
+                raise failures.pop()
+            return await hub.subscribe(channels)
+
+    pages = PageInvalidation(PageStore(seconds=30, max_bytes=10_000), runtime.db, Flaky())  # type: ignore[arg-type]
+    assert pages.store.put(b"k", Page(200, [], b"<p>home</p>", 7), since=pages.store.generation)
+    following = asyncio.create_task(pages.follow_others())
+    for _ in range(100):
+        if hub.hub.subscribers:
+            break
+        await asyncio.sleep(0.01)
+    assert not following.done()
+    assert len(pages.store) == 0  # what was missed while down cannot be known
+    assert pages.store.put(b"k", Page(200, [], b"<p>home</p>", 7), since=pages.store.generation)
+    await hub.publish(invalidation.CHANNEL, b'{"members": [7]}')
+    for _ in range(100):
+        if not len(pages.store):
+            break
+        await asyncio.sleep(0.01)
+    assert len(pages.store) == 0
+    following.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await following

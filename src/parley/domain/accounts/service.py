@@ -274,6 +274,9 @@ async def end_all_sign_ins(session: AsyncSession, *, user: User) -> None:
         )
         .values(revoked_at=utcnow())
     )
+    # Pages kept for its sessions must go with them (this may run outside any request of
+    # the member's: `parley admin reset-password`).
+    await record(session, Event.SIGNED_OUT, account_id=user.account_id)
 
 
 async def change_password(

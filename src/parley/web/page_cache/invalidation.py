@@ -30,6 +30,7 @@ from parley.web.page_cache.store import PageStore
 log = logging.getLogger(__name__)
 
 CHANNEL = "page_cache"
+RETRY_SECONDS = 1.0  # before subscribing again after the broker failed
 Listener = Callable[[dict[str, Any]], Awaitable[None]]
 
 NEW_ENTRY = ("post.created", "echo.created")
@@ -57,6 +58,7 @@ EVENTS = (
     "notification.created",
     "filters.changed",
     "account.role_changed",
+    "account.signed_out",
 )
 
 
@@ -137,7 +139,7 @@ class PageInvalidation:
         elif event in ("upvote.created", "upvote.deleted"):
             drops.posts.add(int(message["post_id"]))
             drops.members.add(int(message["account_id"]))
-        elif event in ("filters.changed", "account.role_changed"):
+        elif event in ("filters.changed", "account.role_changed", "account.signed_out"):
             drops.members.add(int(message["account_id"]))
         else:
             async with self.db.reader() as session:
@@ -195,10 +197,20 @@ class PageInvalidation:
             try:
                 async with await self.broker.subscribe([CHANNEL]) as subscription:
                     async for _channel, raw in subscription:
-                        await self.apply(orjson.loads(raw))
+                        await self.apply(_message(raw))
+                return  # the broker closed the subscription: it is shutting down
             except Overflow:
                 self.store.clear()  # messages were lost: nothing kept can be trusted
-            except (OSError, ValueError):
-                self.store.clear()
+            except Exception:  # RedisError, OSError...: never let the app's task group fail
+                self.store.clear()  # and what is published meanwhile is missed
                 log.warning("page cache: subscription failed; retrying", exc_info=True)
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(RETRY_SECONDS)
+
+
+def _message(raw: bytes) -> dict[str, Any]:
+    """A published message; one that cannot be read drops every page (it meant something)."""
+    try:
+        message = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        message = None
+    return message if isinstance(message, dict) else {"all": True}

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -60,11 +61,11 @@ class PageCacheMiddleware:
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        if scope["type"] != "http" or not self.store.enabled:
+            await self.app(scope, receive, send)  # nothing kept here, nor by the others
         elif scope["method"] not in SAFE_METHODS or scope["path"] in MARKING_READ:
             await self._changing(scope, receive, send)
-        elif scope["method"] == "GET" and scope["path"] in CACHED_PATHS and self.store.enabled:
+        elif scope["method"] == "GET" and scope["path"] in CACHED_PATHS:
             await self._cached(scope, receive, send)
         else:
             await self.app(scope, receive, send)
@@ -125,15 +126,25 @@ class PageCacheMiddleware:
         scope.setdefault("state", {})
         dropped = False
 
+        def staff() -> bool:
+            viewer = scope["state"].get("viewer")
+            return bool(viewer and viewer.is_staff)
+
         async def after(message: Message) -> None:
             nonlocal dropped
             if message["type"] == "http.response.start" and not dropped:
                 dropped = True
-                viewer = scope["state"].get("viewer")
-                await self._drop(member_id, everyone or bool(viewer and viewer.is_staff))
+                await self._drop(member_id, everyone or staff())
             await send(message)
 
-        await self.app(scope, receive, after)
+        try:
+            await self.app(scope, receive, after)
+        finally:
+            if not dropped:
+                # It failed, or the client left, before answering: its transaction may have
+                # committed all the same. Even when cancelled, drop and tell the others.
+                with anyio.CancelScope(shield=True, deadline=anyio.current_time() + 5):
+                    await self._drop(member_id, everyone or staff())
 
     async def _drop(self, member_id: int | None, everyone: bool) -> None:
         if everyone:

@@ -16,6 +16,9 @@ POST_LINK = re.compile(rb'href="/@[^"/?#]+/(\d+)"|id="post-(?:pin)?(\d+)"')
 ACCOUNT_LINK = re.compile(rb'href="/@([^"/?#]+)"')
 
 K = TypeVar("K")
+# Pages kept per member: every query string is a page of its own, and one member asking for
+# many must replace their own oldest rather than push everyone else's out.
+MEMBER_PAGES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +91,10 @@ class PageStore:
         )
         self._pages[key] = kept
         self.size += len(kept.body)
-        self._by_member.setdefault(kept.member_id, set()).add(key)
+        own = self._by_member.setdefault(kept.member_id, set())
+        own.add(key)
+        if len(own) > MEMBER_PAGES:
+            self._drop(next(k for k in self._pages if k in own))  # their least recently used
         for post_id in kept.posts:
             self._by_post.setdefault(post_id, set()).add(key)
         for acct in kept.accounts:
