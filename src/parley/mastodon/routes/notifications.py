@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,6 +24,8 @@ from parley.mastodon.params import Params, parse_id
 from parley.mastodon.responses import json_response, page_response
 from parley.mastodon.views import page_of, path_id
 
+_Row = TypeVar("_Row", Account, Post)
+
 
 async def render_notifications(
     session: AsyncSession,
@@ -30,9 +35,10 @@ async def render_notifications(
     *,
     apply_filters: bool = False,
 ) -> list[entities.Entity]:
-    """With `apply_filters`, notifications about posts a "hide" filter matches are left out."""
+    """With `apply_filters`, notifications about posts a "hide" filter matches are left out.
+    The page's posts, actors and their new accounts (`moved`) come in one query each."""
     post_ids = {n.post_id for n in found if n.post_id is not None}
-    posts = [p for p in [await session.get(Post, i) for i in post_ids] if p is not None]
+    posts = await _rows(session, Post, post_ids)
     views = {v.post.id: v for v in await hydrate(session, viewer_id, posts)}
     hidden = (
         await hidden_post_ids(session, viewer_id, list(views.values()), "notifications")
@@ -40,21 +46,30 @@ async def render_notifications(
         else set()
     )
     warnings = await _warnings(session, base, viewer_id, found)
-    actors = {}
-    for n in found:
-        if n.post_id not in hidden and (actor := await session.get(Account, n.from_account_id)):
-            actors[n.id] = actor
+    shown = [n for n in found if n.post_id not in hidden]
+    actor_ids = {n.from_account_id for n in shown}
+    actors = {a.id: a for a in await _rows(session, Account, actor_ids)}
     moved = await moved_targets(session, actors.values())
     rendered = []
-    for n in found:
-        if (actor := actors.get(n.id)) is None:
+    authors: entities.Rendered = {}  # the member's own posts come up again and again
+    for n in shown:
+        if (actor := actors.get(n.from_account_id)) is None:
             continue
         view = views.get(n.post_id) if n.post_id is not None else None
-        status = entities.status(base, view, viewer_id=viewer_id) if view else None
+        status = (
+            entities.status(base, view, viewer_id=viewer_id, rendered=authors) if view else None
+        )
         warning = warnings.get(n.strike_id) if n.strike_id is not None else None
         moved_to = None if actor.moved_to_id is None else moved.get(actor.moved_to_id)
         rendered.append(entities.notification(base, n, actor, status, warning, moved_to=moved_to))
     return rendered
+
+
+async def _rows(session: AsyncSession, model: type[_Row], ids: set[int]) -> list[_Row]:
+    """The rows of `model` with these IDs (those that still exist), in one query or none."""
+    if not ids:
+        return []
+    return list(await session.scalars(select(model).where(model.id.in_(ids))))
 
 
 async def _warnings(
