@@ -51,6 +51,8 @@ class SignIn:
     as_json: bool  # Elk's ofetch sends JSON bodies; the others send forms
     pkce: bool
     token_scope: bool  # Elk and Phanpy repeat `scope` in the token request
+    # More /oauth/authorize parameters (Mastodon's docs: state, force_login, lang).
+    authorize: tuple[tuple[str, str], ...] = ()
 
 
 ELK = SignIn("Elk", ELK_REDIRECT, "https://elk.zone", as_json=True, pkce=False, token_scope=True)
@@ -67,6 +69,7 @@ IVORY = SignIn(
     as_json=False,
     pkce=True,
     token_scope=False,
+    authorize=(("state", "ivory-7f3a"), ("force_login", "true"), ("lang", "en")),
 )
 
 
@@ -113,6 +116,7 @@ async def sign_in(client: httpx.AsyncClient, members: Members, how: SignIn) -> S
         "response_type": "code",
         "scope": SCOPES,
     }
+    params |= dict(how.authorize)
     verifier = None
     if how.pkce:
         verifier, challenge = _pkce()
@@ -122,7 +126,10 @@ async def sign_in(client: httpx.AsyncClient, members: Members, how: SignIn) -> S
     location = approved.headers["location"]
     # The app matches the redirect by prefix (Tusky: startsWith(oauthRedirectUri)).
     assert location.startswith(how.redirect_uri), location
-    code = parse_qs(urlsplit(location).query)["code"][0]
+    returned = parse_qs(urlsplit(location).query)
+    code = returned["code"][0]
+    if "state" in params:
+        assert returned["state"] == [params["state"]]
 
     exchange = {
         "grant_type": "authorization_code",
@@ -495,6 +502,21 @@ async def test_tusky_signs_in_with_its_custom_scheme_and_uses_its_main_screens(
         **{"exclude_types[]": ["follow", "mention", "reblog", "poll", "status", "update"]},
     )
     assert {n["type"] for n in only} == {"favourite"}
+    # Tusky excludes every type it knows, newer ones included: unknown names are ignored, as
+    # Mastodon ignores them, never a 422 that would empty the tab.
+    newer = ["admin.sign_up", "admin.report", "severed_relationships", "moderation_warning"]
+    same = await paged(
+        api,
+        alice,
+        "/api/v1/notifications",
+        "Notification[]",
+        **{"exclude_types[]": ["follow", "mention", "reblog", "poll", "status", "update", *newer]},
+    )
+    assert [n["id"] for n in same] == [n["id"] for n in only]
+    mentions = await paged(
+        api, alice, "/api/v1/notifications", "Notification[]", **{"types[]": ["mention", "quote"]}
+    )
+    assert {n["type"] for n in mentions} <= {"mention"}
     # Tusky's "load more" gap filling pages with since_id, the timeline with max_id.
     home = await api.client.get(
         "/api/v1/timelines/home", headers=alice.headers, params={"limit": 2}
@@ -502,6 +524,10 @@ async def test_tusky_signs_in_with_its_custom_scheme_and_uses_its_main_screens(
     older = await api.client.get(_links(home)["next"], headers=alice.headers)
     assert older.status_code == 200
     assert {s["id"] for s in older.json()}.isdisjoint({s["id"] for s in home.json()})
+    # Pull to refresh: the `prev` link brings only what is newer than the top of the list.
+    fresh = await _post(api, bob, "fresh")
+    newer = await api.client.get(_links(home)["prev"], headers=alice.headers)
+    assert [s["id"] for s in newer.json()] == [fresh["id"]]
     # Profile: statuses with Tusky's filters, follow with reblogs/notify.
     await paged(
         api,
