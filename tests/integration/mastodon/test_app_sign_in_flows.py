@@ -456,6 +456,19 @@ async def test_phanpy_signs_in_with_pkce_and_uses_its_main_screens(
     assert {g["group_key"] for g in second_page["notification_groups"]}.isdisjoint(
         {g["group_key"] for g in first_page.json()["notification_groups"]}
     )
+    # Opening a group lists its accounts (Phanpy's "liked by ..." sheet).
+    liked = next(g for g in grouped["notification_groups"] if g["type"] == "favourite")
+    members_of_group = await api.call(
+        "GET",
+        f"/api/v2/notifications/{liked['group_key']}/accounts",
+        alice,
+        schema="Account[]",
+    )
+    assert [a["id"] for a in members_of_group] == liked["sample_account_ids"]
+    body = await api.call(
+        "GET", "/api/v2/notifications/ungrouped-999999/accounts", alice, status=404
+    )
+    assert body == {"error": "Record not found"}
     unread = await api.call("GET", "/api/v2/notifications/unread_count", alice)
     assert isinstance(unread["count"], int)
     # The notification policy banner and the filtered-notification requests.

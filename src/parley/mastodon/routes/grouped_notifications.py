@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from parley.domain.accounts.queries import get_account
 from parley.domain.errors import NotFound
 from parley.domain.notifications import queries, service
 from parley.mastodon import entities
@@ -17,7 +18,7 @@ from parley.mastodon.auth import require_member, runtime_of
 from parley.mastodon.params import Params, parse_id
 from parley.mastodon.responses import json_response, link_header
 from parley.mastodon.routes.notifications import render_notifications, type_filters
-from parley.mastodon.views import page_of
+from parley.mastodon.views import page_of, render_accounts
 
 PREFIX = "ungrouped-"
 
@@ -96,6 +97,17 @@ async def get_group(request: Request) -> Response:
     return json_response(_grouped(rendered))
 
 
+async def group_accounts(request: Request) -> Response:
+    """Who is in a group (apps page through a large group's likers): here, its one account."""
+    member = await require_member(request, "read:notifications")
+    runtime = runtime_of(request)
+    async with runtime.db.reader() as session:
+        found = await queries.get_notification(session, member.id, _group_id(request))
+        account = await get_account(session, found.from_account_id)
+        body = await render_accounts(session, runtime.settings.base_url, [account])
+    return json_response(body)
+
+
 async def dismiss_group(request: Request) -> Response:
     member = await require_member(request, "write:notifications")
     async with runtime_of(request).db.transaction() as session:
@@ -119,5 +131,6 @@ routes = [
     Route("/api/v2/notifications/unread_count", unread_count, methods=["GET"]),
     Route("/api/v2/notifications", list_groups, methods=["GET"]),
     Route("/api/v2/notifications/{group_key}", get_group, methods=["GET"]),
+    Route("/api/v2/notifications/{group_key}/accounts", group_accounts, methods=["GET"]),
     Route("/api/v2/notifications/{group_key}/dismiss", dismiss_group, methods=["POST"]),
 ]
