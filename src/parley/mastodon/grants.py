@@ -8,9 +8,8 @@ the whole memory is dropped sooner (parley.mastodon.watch) when this process com
 that can end a token, or another process announces one: a token revoked or deleted (POST
 /oauth/revoke, signing out everywhere, a password change or reset), an account suspended or
 deleted, a user disabled, approved or not, deleted, an app deleted. These are rare, so
-dropping everything is cheaper than knowing which token. A change made by a process that
-serves no API (a `parley admin` command, a separate `parley worker`) is seen within
-TTL_SECONDS.
+dropping everything is cheaper than knowing which token. A change made by a `parley admin`
+command is seen within TTL_SECONDS.
 """
 
 from __future__ import annotations

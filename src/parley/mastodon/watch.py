@@ -7,9 +7,9 @@ process that changed them. Every ORM session is watched, whichever door wrote: a
 changed and flushed, a row added or deleted, a bulk UPDATE or DELETE. A memory compares the
 count with the one it last saw and starts again when it moved. Each commit is also announced
 on the broker of the database's app (parley.infra.announce), so that the other processes
-joined by Redis start again too. Changes written with raw SQL, or by a process that serves no
-API (`parley admin` commands, a separate `parley worker`), are not seen: memories also expire
-on their own.
+joined by Redis start again too (any process building the stream listeners announces: web
+processes and a separate `parley worker`). Changes written with raw SQL, or by a `parley admin`
+command (it exits before announcing), are not seen: memories also expire on their own.
 """
 
 from __future__ import annotations

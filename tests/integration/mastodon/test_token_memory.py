@@ -4,6 +4,7 @@ token rows, and every way a token ends takes effect on the very next request."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -18,6 +19,7 @@ from parley.infra.announce import ORIGIN
 from parley.infra.pubsub import MemoryBroker, Subscription
 from parley.mastodon import grants
 from parley.mastodon.grants import Grant, GrantCache
+from parley.mastodon.streaming.listeners import build_stream_listeners
 from parley.mastodon.watch import Memory
 from parley.runtime import Runtime
 from tests.conftest import PASSWORD, Members
@@ -229,6 +231,21 @@ async def test_a_commit_ending_a_token_is_announced(api: Api, runtime: Runtime) 
     broker = SharedBroker()
     # The broker to announce on, for this database.
     grants.WATCH.announce_on(broker, runtime.db.engine.sync_engine)  # type: ignore[arg-type]
+    alice: Caller = await api.member("alice")
+    async with runtime.db.transaction() as session:
+        user = await session.get(User, alice.user.id)
+        assert user is not None
+        await accounts.end_all_sign_ins(session, user=user)
+    await asyncio.sleep(0)
+    assert (grants.CHANNEL, ORIGIN) in broker.published
+
+
+async def test_a_process_serving_no_api_announces_too(api: Api, runtime: Runtime) -> None:
+    """A separate worker builds the stream listeners, not the API: its commits ending a token
+    (an account deleted by a job, ...) reach the web processes the same way."""
+    broker = SharedBroker()
+    worker = dataclasses.replace(runtime, broker=broker)  # type: ignore[arg-type]
+    build_stream_listeners(worker)
     alice: Caller = await api.member("alice")
     async with runtime.db.transaction() as session:
         user = await session.get(User, alice.user.id)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.domain.notifications.models import Notification, NotificationType
 from parley.domain.posts.models import Post, Visibility
 from parley.domain.relationships.models import Follow
+from parley.mastodon import filtering, grants
 from parley.mastodon.streaming import channels as ch
 from parley.mastodon.streaming.fanout import STATUS_UPDATE, Fanout
 from parley.mastodon.streaming.wiring import broker_of
@@ -103,6 +104,10 @@ def build_stream_listeners(
     runtime: Runtime, *, notification_events: bool = False
 ) -> dict[str, Listener]:
     """Listeners by event name (`post.created`, ...), each taking the event's payload."""
+    # Every process running these (web, a separate worker) announces the commits that end
+    # tokens or change filters, so that web processes forget what they remembered at once.
+    for watch in (grants.WATCH, filtering.WATCH):
+        watch.announce_on(runtime.broker, runtime.db.engine.sync_engine)
     fanout = Fanout(runtime.db, runtime.settings.base_url, lambda: broker_of(runtime))
 
     async def notify_for(event: str, payload: dict[str, Any]) -> None:
