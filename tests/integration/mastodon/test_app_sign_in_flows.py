@@ -771,3 +771,37 @@ async def test_several_accounts_at_once_as_mastodon_4_3_apps_fetch_them(api: Api
         schema="Account[]",
     )
     assert [a["id"] for a in found] == [bob.id, alice.id]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "PATCH /api/v1/accounts/update_credentials saves only source[sensitive]: "
+        "source[privacy] and source[language] (Tusky's default-visibility and language "
+        "settings, Elk's too) are accepted with 200 and silently dropped, although "
+        "User.default_visibility and User.default_language exist. The fix belongs in "
+        "update_credentials in src/parley/mastodon/routes/accounts.py, being edited by "
+        "another helper"
+    ),
+)
+async def test_tusky_saves_the_default_visibility_and_language(api: Api) -> None:
+    alice = await api.member("alice", scopes="read write")
+    me = await api.call(
+        "PATCH",
+        "/api/v1/accounts/update_credentials",
+        alice,
+        data={"source[privacy]": "unlisted", "source[sensitive]": "true", "source[language]": "en"},
+        schema="CredentialAccount",
+    )
+    assert (me["source"]["privacy"], me["source"]["language"]) == ("unlisted", "en")
+    prefs = await api.call("GET", "/api/v1/preferences", alice)
+    assert prefs["posting:default:visibility"] == "unlisted"
+    assert prefs["posting:default:language"] == "en"
+    body = await api.call(
+        "PATCH",
+        "/api/v1/accounts/update_credentials",
+        alice,
+        data={"source[privacy]": "everyone"},
+        status=422,
+    )
+    assert body["error"].startswith("Validation failed")
