@@ -374,6 +374,22 @@ async def test_elk_signs_in_and_uses_its_main_screens(
     assert with_media["media_attachments"][0]["description"] == "a dot"
     polled = await _post(api, alice, "which?", poll={"options": ["a", "b"], "expires_in": 3600})
     assert [o["title"] for o in polled["poll"]["options"]] == ["a", "b"]
+    voted = await api.call(
+        "POST",
+        f"/api/v1/polls/{polled['poll']['id']}/votes",
+        bob,
+        json={"choices": [1]},
+        schema="Poll",
+    )
+    assert (voted["voted"], voted["own_votes"], voted["votes_count"]) == (True, [1], 1)
+    body = await api.call(
+        "POST",
+        f"/api/v1/polls/{polled['poll']['id']}/votes",
+        bob,
+        json={"choices": [0]},
+        status=422,
+    )
+    assert body["error"].startswith("Validation failed")
     source = await api.call(
         "GET", f"/api/v1/statuses/{with_media['id']}/source", alice, schema="StatusSource"
     )
