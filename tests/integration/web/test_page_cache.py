@@ -503,3 +503,34 @@ async def test_following_others_outlives_a_broker_failure(
     following.cancel()
     with pytest.raises(asyncio.CancelledError):
         await following
+
+
+async def test_a_member_suspended_from_the_moderation_pages_gets_no_kept_page(
+    app: Starlette, runtime: Runtime, members: Members, browser_factory: MakeBrowser
+) -> None:
+    alice, alice_user = await _signed_in(browser_factory, members, "alice")
+    await _post(runtime, alice_user, "alice writes")
+    await runtime.worker.drain()
+    assert "alice writes" in (await alice.get("/home")).text
+    assert len(_store(app)) == 1
+    carol, _ = await _signed_in(browser_factory, members, "carol")
+    account = str(alice_user.account_id)
+    filed = await carol.post(
+        "/report", {"account": account, "category": "other"}, page=f"/report?account={account}"
+    )
+    assert filed.status_code == 303
+    await members.create("mod", role="moderator")
+    mod = browser_factory()
+    assert (await mod.sign_in("mod")).status_code == 303
+    queue = await mod.get("/moderation")
+    report_id = re.search(r'href="/moderation/reports/(\d+)"', queue.text)
+    assert report_id is not None
+    acted = await mod.post(
+        f"/moderation/reports/{report_id.group(1)}/action",
+        {"kind": "suspend", "reason": "Spam"},
+        page="/moderation",
+    )
+    assert acted.status_code == 303
+    again = await alice.get("/home")
+    assert again.status_code != 200
+    assert "alice writes" not in again.text

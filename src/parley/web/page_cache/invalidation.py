@@ -193,18 +193,21 @@ class PageInvalidation:
         """Apply what other processes publish, for as long as the app runs (Redis only)."""
         if not self.shared:
             return
+        delay = RETRY_SECONDS
         while True:
             try:
                 async with await self.broker.subscribe([CHANNEL]) as subscription:
+                    delay = RETRY_SECONDS
                     async for _channel, raw in subscription:
                         await self.apply(_message(raw))
                 return  # the broker closed the subscription: it is shutting down
             except Overflow:
                 self.store.clear()  # messages were lost: nothing kept can be trusted
-            except Exception:  # RedisError, OSError...: never let the app's task group fail
+            except Exception as exc:  # RedisError, OSError...: never fail the app's task group
                 self.store.clear()  # and what is published meanwhile is missed
-                log.warning("page cache: subscription failed; retrying", exc_info=True)
-                await asyncio.sleep(RETRY_SECONDS)
+                log.warning("page cache: subscription failed (%r); retrying in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
 
 def _message(raw: bytes) -> dict[str, Any]:
