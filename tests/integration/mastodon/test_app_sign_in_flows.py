@@ -735,6 +735,13 @@ async def test_bad_requests_from_app_screens_get_mastodon_errors(
         body = await api.call("GET", path, status=401)
         assert body == {"error": "The access token is invalid"}
     assert await api.call("GET", "/api/v1/trends/statuses", schema="Status[]") == []
+    # Scopes as Mastodon checks them: a granular read:accounts token may list suggestions, a
+    # write-only one may not.
+    granular = await api.member("granular", scopes="read:accounts")
+    assert await api.call("GET", "/api/v2/suggestions", granular, schema="Suggestion[]") == []
+    writer = await api.member("writer", scopes="write")
+    body = await api.call("GET", "/api/v2/suggestions", writer, status=403)
+    assert body == {"error": "This action is outside the authorized scopes"}
     body = await api.call("GET", "/api/v1/accounts/999999/featured_tags", alice, status=404)
     assert body == {"error": "Record not found"}
     # A token read-only for Elk's scope check: writing is outside its scopes.
