@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,6 +29,7 @@ MARKING_READ = frozenset({"/notifications"})
 # a password reset ends all of a member's sessions without a session of its own.
 EVERYONE_PREFIXES = ("/api/v1/admin/", "/api/v2/admin/", "/auth/reset/")
 
+WAIT_FOR_RENDER = 10.0  # seconds a repeated request waits for the same page's render
 MemberOf = Callable[[Scope], Awaitable[int | None]]
 Broadcast = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -59,6 +62,7 @@ class PageCacheMiddleware:
         self.member_of = member_of
         self.broadcast = broadcast
         self.metrics = metrics
+        self._rendering: dict[bytes, asyncio.Future[None]] = {}  # key -> its render's end
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.store.enabled:
@@ -78,6 +82,12 @@ class PageCacheMiddleware:
             return
         key = page_key(scope, session, csrf)
         page = self.store.get(key)
+        if page is None and key in self._rendering:
+            # The same browser asked again while its page renders (reloads, several tabs):
+            # wait for that render rather than run a second one.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._rendering[key]), WAIT_FOR_RENDER)
+            page = self.store.get(key)
         if self.metrics is not None:
             self.metrics.page("kept" if page is not None else "rendered")
         if page is not None:
@@ -88,6 +98,17 @@ class PageCacheMiddleware:
                         "headers": page.headers})  # fmt: skip
             await send({"type": "http.response.body", "body": page.body})
             return
+        if key in self._rendering:  # its render was not kept: render this one alone
+            await self._render(key, scope, receive, send)
+            return
+        done = self._rendering[key] = asyncio.get_running_loop().create_future()
+        try:
+            await self._render(key, scope, receive, send)
+        finally:
+            del self._rendering[key]
+            done.set_result(None)
+
+    async def _render(self, key: bytes, scope: Scope, receive: Receive, send: Send) -> None:
         since = self.store.generation
         scope.setdefault("state", {})  # shared with the handler's request.state
         start: Message = {}
