@@ -18,10 +18,11 @@ from parley.db.ids import new_id
 from parley.domain.accounts import service as accounts
 from parley.domain.accounts.models import Account, User
 from parley.domain.interactions import service as interactions
+from parley.domain.moderation import ip_blocks
 from parley.domain.posts import service as posts
 from parley.domain.posts.models import Post
 from parley.domain.relationships.models import Follow
-from parley.domain.relationships.service import block_account, follow_account
+from parley.domain.relationships.service import block_account, follow_account, remove_follower
 from parley.domain.timelines.models import FeedEntry
 from parley.infra.pubsub import MemoryBroker
 from parley.runtime import Runtime
@@ -534,3 +535,48 @@ async def test_a_member_suspended_from_the_moderation_pages_gets_no_kept_page(
     again = await alice.get("/home")
     assert again.status_code != 200
     assert "alice writes" not in again.text
+
+
+async def test_a_no_access_block_refuses_a_kept_page(
+    app: Starlette, runtime: Runtime, members: Members
+) -> None:
+    """The edge refuses a blocked address before the kept pages are looked at."""
+    await members.create("alice")
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.23", 4000))
+    async with httpx.AsyncClient(transport=transport, base_url=f"https://{TEST_DOMAIN}") as c:
+        alice = Browser(c)
+        assert (await alice.sign_in("alice")).status_code == 303
+        await alice.get("/home")
+        assert (await alice.get("/home")).status_code == 200
+        assert len(_store(app)) == 1
+        admin = await members.create("root", role="admin")
+        async with runtime.db.transaction() as session:  # no request: the page stays kept
+            actor = await session.get_one(Account, admin.account_id)
+            await ip_blocks.block_ip(
+                session, actor=actor, ip="198.51.100.0/24", severity="no_access"
+            )
+        refused = await alice.get("/home")
+    assert refused.status_code == 403
+    assert len(_store(app)) == 1
+    assert "@alice" not in refused.text
+
+
+async def test_a_removed_follower_stops_seeing_followers_only_posts_at_once(
+    app: Starlette, runtime: Runtime, members: Members, browser_factory: MakeBrowser
+) -> None:
+    alice, alice_user = await _signed_in(browser_factory, members, "alice")
+    bob = await members.create("bob")
+    await _follow(runtime, alice_user, bob)
+    async with runtime.db.transaction() as session:
+        author = await session.get_one(Account, bob.account_id)
+        await posts.create_post(
+            session, runtime.ctx, author=author, text="for my followers", visibility="private"
+        )
+    await runtime.worker.drain()
+    assert "for my followers" in (await alice.get("/home")).text
+    assert len(_store(app)) == 1
+    async with runtime.db.transaction() as session:
+        author = await session.get_one(Account, bob.account_id)
+        await remove_follower(session, account=author, follower_id=alice_user.account_id)
+    await runtime.worker.drain()
+    assert "for my followers" not in (await alice.get("/home")).text
