@@ -574,6 +574,20 @@ async def test_tusky_signs_in_with_its_custom_scheme_and_uses_its_main_screens(
         schema="Relationship",
     )
     assert (rel["showing_reblogs"], rel["notifying"]) == (False, True)
+    # A hashtag tab showing several tags (Tusky sends the extra ones as any[]), narrowed with
+    # all[] and none[] as Mastodon's hashtag columns do; unknown names are ignored.
+    cats = await _post(api, bob, "#cats")
+    both = await _post(api, bob, "#cats #dogs")
+    dogs = await _post(api, bob, "#dogs #parrots")
+
+    async def tagged(**params: Any) -> list[str]:
+        got = await paged(api, alice, "/api/v1/timelines/tag/cats", "Status[]", **params)
+        return [s["id"] for s in got]
+
+    assert await tagged() == [both["id"], cats["id"]]
+    assert await tagged(**{"any[]": ["dogs", "nosuchtag"]}) == [dogs["id"], both["id"], cats["id"]]
+    assert await tagged(**{"all[]": ["dogs", "nosuchtag"]}) == [both["id"]]
+    assert await tagged(**{"any[]": ["dogs"], "none[]": ["parrots"]}) == [both["id"], cats["id"]]
     # Scheduled posts and their list.
     scheduled = await api.call(
         "POST",

@@ -27,6 +27,7 @@ longer than running it, and a statement built once keeps its SQLAlchemy cache ke
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -259,6 +260,24 @@ async def _tag_id(session: AsyncSession, name: str) -> int | None:
     return await session.scalar(select(Tag.id).where(Tag.name == name.strip().lstrip("#").lower()))
 
 
+# Mastodon reads at most this many names from each of any[], all[] and none[].
+TAG_NAMES_PER_MODE = 4
+
+
+async def _tag_ids(session: AsyncSession, names: Sequence[str]) -> list[int]:
+    """The ids of the known tags among `names` (unknown ones are ignored, as in Mastodon)."""
+    wanted = [n.strip().lstrip("#").lower() for n in names[:TAG_NAMES_PER_MODE]]
+    if not wanted:
+        return []
+    return list(await session.scalars(select(Tag.id).where(Tag.name.in_(wanted))))
+
+
+def _has_tag(tag_ids: list[int]) -> ColumnElement[bool]:
+    # An alias: the outer statement may join PostTag itself (it must not be correlated away).
+    other = aliased(PostTag)
+    return exists(select(other.post_id).where(other.post_id == Post.id, other.tag_id.in_(tag_ids)))
+
+
 async def tag_timeline(
     session: AsyncSession,
     viewer_id: int | None,
@@ -267,27 +286,45 @@ async def tag_timeline(
     *,
     local: bool = False,
     only_media: bool = False,
+    any_of: Sequence[str] = (),
+    all_of: Sequence[str] = (),
+    none_of: Sequence[str] = (),
 ) -> list[Post]:
-    """Public posts carrying #tag_name (any case, with or without '#'); empty if unknown."""
+    """Public posts carrying #tag_name (any case, with or without '#'); empty if unknown.
+
+    As Mastodon's hashtag columns: `any_of` adds tags a post may carry instead, each of
+    `all_of` must also be carried, none of `none_of` may be."""
     tag_id = await _tag_id(session, tag_name)
     if tag_id is None:
         return []
-    stmt = (
-        select(Post)
-        .join(PostTag, PostTag.post_id == Post.id)
-        .where(
-            PostTag.tag_id == tag_id,
-            Post.visibility == Visibility.PUBLIC,
-            Post.echo_of_id.is_(None),
-            shown_to(viewer_id),
-            not_limited(viewer_id),
-        )
+    shown = (
+        Post.visibility == Visibility.PUBLIC,
+        Post.echo_of_id.is_(None),
+        shown_to(viewer_id),
+        not_limited(viewer_id),
     )
+    extra = await _tag_ids(session, any_of)
+    key: InstrumentedAttribute[int]
+    if extra:
+        stmt = select(Post).where(_has_tag([tag_id, *extra]), *shown)
+        key = Post.id
+    else:
+        stmt = (
+            select(Post)
+            .join(PostTag, PostTag.post_id == Post.id)
+            .where(PostTag.tag_id == tag_id, *shown)
+        )
+        key = PostTag.post_id
+    for required in await _tag_ids(session, all_of):
+        stmt = stmt.where(_has_tag([required]))
+    excluded = await _tag_ids(session, none_of)
+    if excluded:
+        stmt = stmt.where(~_has_tag(excluded))
     if local:
         stmt = stmt.where(Post.local == true())
     if only_media:
         stmt = stmt.where(Post.has_media == true())
-    return await _posts(session, stmt, page, PostTag.post_id)
+    return await _posts(session, stmt, page, key)
 
 
 async def profile_timeline(

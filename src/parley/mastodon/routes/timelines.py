@@ -91,6 +91,9 @@ async def _tag(
             page,
             local=bool(p.boolean("local", False)),
             only_media=bool(p.boolean("only_media", False)),
+            any_of=p.strings("any"),
+            all_of=p.strings("all"),
+            none_of=p.strings("none"),
         )
     )
 
