@@ -588,6 +588,21 @@ async def test_tusky_signs_in_with_its_custom_scheme_and_uses_its_main_screens(
     assert await tagged(**{"any[]": ["dogs", "nosuchtag"]}) == [dogs["id"], both["id"], cats["id"]]
     assert await tagged(**{"all[]": ["dogs", "nosuchtag"]}) == [both["id"]]
     assert await tagged(**{"any[]": ["dogs"], "none[]": ["parrots"]}) == [both["id"], cats["id"]]
+    # Tusky pages search results with `offset`, accounts included.
+    for n in range(3):
+        await api.member(f"bobby{n}")
+    pages = []
+    for offset in (0, 2, 4):
+        found = await api.call(
+            "GET",
+            "/api/v2/search",
+            alice,
+            params={"q": "bob", "type": "accounts", "limit": "2", "offset": str(offset)},
+            schema="Search",
+        )
+        pages.append([a["acct"] for a in found["accounts"]])
+    assert [len(p) for p in pages] == [2, 2, 0]
+    assert sorted(pages[0] + pages[1]) == ["bob", "bobby0", "bobby1", "bobby2"]
     # Scheduled posts and their list.
     scheduled = await api.call(
         "POST",

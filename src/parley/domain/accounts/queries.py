@@ -116,8 +116,11 @@ async def count_local_accounts(session: AsyncSession) -> int:
     )
 
 
-async def search_accounts(session: AsyncSession, query: str, *, limit: int = 20) -> list[Account]:
-    """Accounts whose username or display name starts with `query` (local first)."""
+async def search_accounts(
+    session: AsyncSession, query: str, *, limit: int = 20, offset: int = 0
+) -> list[Account]:
+    """Accounts whose username or display name starts with `query` (local first, then the
+    most followed; the id breaks ties so that pages by `offset` neither repeat nor skip)."""
     needle = query.strip().lstrip("@").lower()
     if not needle:
         return []
@@ -130,5 +133,9 @@ async def search_accounts(session: AsyncSession, query: str, *, limit: int = 20)
     stmt = select(Account).where(condition, Account.suspended_at.is_(None), not_pending())
     if domain:
         stmt = stmt.where(Account.domain == domain)
-    stmt = stmt.order_by(Account.domain.is_not(None), Account.followers_count.desc()).limit(limit)
+    stmt = (
+        stmt.order_by(Account.domain.is_not(None), Account.followers_count.desc(), Account.id)
+        .offset(offset)
+        .limit(limit)
+    )
     return list((await session.scalars(stmt)).all())

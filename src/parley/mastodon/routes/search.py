@@ -50,8 +50,8 @@ async def search(request: Request) -> Response:
     if resolve and kind in (None, "accounts") and offset == 0:
         resolved = await resolve_account(runtime.ctx, query)
     async with runtime.db.reader() as session:
-        if kind in (None, "accounts") and offset == 0:
-            found = await search_accounts(session, query, limit=limit)
+        if kind in (None, "accounts"):
+            found = await search_accounts(session, query, limit=limit, offset=offset)
             found = await with_resolved(session, found, resolved, limit=limit)
             if following:
                 followed = await search_queries.followed_among(
