@@ -26,7 +26,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Reads that change what other pages show: the first notifications page marks them read.
 MARKING_READ = frozenset({"/notifications"})
 # Changes made by staff reach every member's pages (suspensions, instance settings, rules);
-# a password reset ends all of a member's sessions without a session of its own.
+# a password reset ends all of a member's sessions without a session of its own (its
+# account.signed_out event drops that member's pages too, but only once the worker runs it).
 EVERYONE_PREFIXES = ("/api/v1/admin/", "/api/v2/admin/", "/auth/reset/")
 
 WAIT_FOR_RENDER = 10.0  # seconds a repeated request waits for the same page's render
@@ -155,7 +156,10 @@ class PageCacheMiddleware:
             nonlocal dropped
             if message["type"] == "http.response.start" and not dropped:
                 dropped = True
-                await self._drop(member_id, everyone or staff())
+                # A refused request changed nothing: it must not empty everyone's pages
+                # (anyone may send a bad token to /auth/reset/ or the admin API).
+                changed = message["status"] < 400
+                await self._drop(member_id, changed and (everyone or staff()))
             await send(message)
 
         try:
