@@ -241,8 +241,8 @@ async def test_a_commit_ending_a_token_is_announced(api: Api, runtime: Runtime) 
 
 
 async def test_a_process_serving_no_api_announces_too(api: Api, runtime: Runtime) -> None:
-    """A separate worker builds the stream listeners, not the API: its commits ending a token
-    (an account deleted by a job, ...) reach the web processes the same way."""
+    """A separate worker builds the stream listeners, not the API: a commit of its jobs ending
+    a token would reach the web processes the same way."""
     broker = SharedBroker()
     worker = dataclasses.replace(runtime, broker=broker)  # type: ignore[arg-type]
     build_stream_listeners(worker)
