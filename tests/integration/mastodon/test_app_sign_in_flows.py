@@ -857,3 +857,27 @@ async def test_tusky_saves_the_default_visibility_and_language(api: Api) -> None
         status=422,
     )
     assert body["error"].startswith("Validation failed")
+
+
+async def test_signed_out_browsing_searches_accounts_and_hashtags_only(api: Api) -> None:
+    """Phanpy and Elk browse a server signed out: search finds accounts and hashtags, never
+    posts (Mastodon searches posts only for members)."""
+    bob = await api.member("bob")
+    await _post(api, bob, "#walrus walrus facts")
+    found = await api.call("GET", "/api/v2/search", params={"q": "walrus"}, schema="Search")
+    assert found["statuses"] == []
+    assert [t["name"] for t in found["hashtags"]] == ["walrus"]
+    assert found["hashtags"][0].get("following") is None  # not a member: no answer
+    people = await api.call(
+        "GET", "/api/v2/search", params={"q": "bob", "type": "accounts"}, schema="Search"
+    )
+    assert [a["id"] for a in people["accounts"]] == [bob.id]
+    # A bad token is still refused, not treated as a visitor.
+    body = await api.call(
+        "GET",
+        "/api/v2/search",
+        params={"q": "bob"},
+        headers={"Authorization": "Bearer nope"},
+        status=401,
+    )
+    assert body == {"error": "The access token is invalid"}

@@ -44,7 +44,11 @@ async def test_bad_search_parameters_are_refused(api: Api) -> None:
     await api.call("GET", "/api/v2/search?q=x&type=posts", alice, status=422)
     await api.call("GET", "/api/v2/search?q=x&offset=-1", alice, status=422)
     await api.call("GET", "/api/v2/search?q=x&account_id=abc", alice, status=404)
-    await api.call("GET", "/api/v2/search?q=x", status=401)
+    # Signed out, as Mastodon: no paging and no resolving (searching itself is allowed).
+    body = await api.call("GET", "/api/v2/search?q=x&type=accounts&offset=0", status=401)
+    assert body == {"error": "Search queries pagination is not supported without authentication"}
+    body = await api.call("GET", "/api/v2/search?q=x&resolve=true", status=401)
+    assert body["error"].startswith("Search queries that resolve remote resources")
 
 
 async def test_following_limits_accounts_and_followed_tags_are_marked(api: Api) -> None:

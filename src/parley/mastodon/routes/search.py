@@ -17,7 +17,8 @@ from parley.domain.federation.lookup import resolve_account, with_resolved
 from parley.domain.search import queries as search_queries
 from parley.domain.tags.queries import followed_tag_ids
 from parley.mastodon import entities
-from parley.mastodon.auth import require_member, runtime_of
+from parley.mastodon.auth import optional_member, runtime_of
+from parley.mastodon.errors import ApiError
 from parley.mastodon.params import Params, parse_id
 from parley.mastodon.responses import json_response
 from parley.mastodon.routes.followed_tags import tag_entities
@@ -26,9 +27,22 @@ from parley.mastodon.views import render_accounts, render_statuses
 TYPES = ("accounts", "statuses", "hashtags")
 
 
+# Mastodon's answers to a visitor (no token) asking for what needs a member.
+NEEDS_MEMBER_TO_PAGE = "Search queries pagination is not supported without authentication"
+NEEDS_MEMBER_TO_RESOLVE = (
+    "Search queries that resolve remote resources are not supported without authentication"
+)
+
+
 async def search(request: Request) -> Response:
-    member = await require_member(request, "read:search")
+    # As Mastodon: visitors may search accounts and hashtags (apps browsing a server signed
+    # out), but not page, resolve, nor search posts.
+    member = await optional_member(request, "read:search")
     params = await Params.read(request)
+    if member is None and params.has("offset"):
+        raise ApiError(401, NEEDS_MEMBER_TO_PAGE)
+    if member is None and params.boolean("resolve", False):
+        raise ApiError(401, NEEDS_MEMBER_TO_RESOLVE)
     query = (params.string("q") or "").strip()
     kind = params.string("type")
     if kind is not None and kind not in TYPES:
@@ -53,13 +67,13 @@ async def search(request: Request) -> Response:
         if kind in (None, "accounts"):
             found = await search_accounts(session, query, limit=limit, offset=offset)
             found = await with_resolved(session, found, resolved, limit=limit)
-            if following:
+            if following and member is not None:
                 followed = await search_queries.followed_among(
                     session, member.id, [a.id for a in found]
                 )
                 found = [a for a in found if a.id in followed]
             body["accounts"] = await render_accounts(session, base, found)
-        if kind in (None, "statuses"):
+        if kind in (None, "statuses") and member is not None:
             posts = await search_queries.search_posts(
                 session,
                 member.id,
@@ -72,8 +86,11 @@ async def search(request: Request) -> Response:
             body["statuses"] = await render_statuses(session, base, member.id, posts)
         if kind in (None, "hashtags"):
             tags = await search_queries.search_tags(session, query, limit=limit, offset=offset)
-            mine = await followed_tag_ids(session, member.id, [t.id for t in tags])
-            body["hashtags"] = await tag_entities(session, base, tags, mine)
+            viewer = member.id if member else None
+            mine = await followed_tag_ids(session, viewer, [t.id for t in tags])
+            body["hashtags"] = await tag_entities(
+                session, base, tags, mine if member is not None else None
+            )
     return json_response(body)
 
 
