@@ -48,6 +48,14 @@ def statements(runtime: Runtime) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
+async def _sign_out_everywhere(runtime: Runtime, caller: Caller) -> None:
+    """What a password reset does: every token of the member revoked (domain door)."""
+    async with runtime.db.transaction() as session:
+        user = await session.get(User, caller.user.id)
+        assert user is not None
+        await accounts.end_all_sign_ins(session, user=user)
+
+
 def memory_of(app: Starlette) -> GrantCache:
     """The Mastodon sub-application's memory (it sits behind a top-level route)."""
     for route in app.routes:
@@ -93,10 +101,7 @@ async def test_signing_out_everywhere_ends_a_remembered_token(api: Api, runtime:
     bob = await api.member("bob")
     await api.call("GET", ME, alice)
     await api.call("GET", ME, bob)
-    async with runtime.db.transaction() as session:
-        user = await session.get(User, alice.user.id)
-        assert user is not None
-        await accounts.end_all_sign_ins(session, user=user)
+    await _sign_out_everywhere(runtime, alice)
     await api.call("GET", ME, alice, status=401)
     await api.call("GET", ME, bob)  # someone else's token keeps working
 
@@ -232,10 +237,7 @@ async def test_a_commit_ending_a_token_is_announced(api: Api, runtime: Runtime) 
     # The broker to announce on, for this database.
     grants.WATCH.announce_on(broker, runtime.db.engine.sync_engine)  # type: ignore[arg-type]
     alice: Caller = await api.member("alice")
-    async with runtime.db.transaction() as session:
-        user = await session.get(User, alice.user.id)
-        assert user is not None
-        await accounts.end_all_sign_ins(session, user=user)
+    await _sign_out_everywhere(runtime, alice)
     await asyncio.sleep(0)
     assert (grants.CHANNEL, ORIGIN) in broker.published
 
@@ -247,9 +249,6 @@ async def test_a_process_serving_no_api_announces_too(api: Api, runtime: Runtime
     worker = dataclasses.replace(runtime, broker=broker)  # type: ignore[arg-type]
     build_stream_listeners(worker)
     alice: Caller = await api.member("alice")
-    async with runtime.db.transaction() as session:
-        user = await session.get(User, alice.user.id)
-        assert user is not None
-        await accounts.end_all_sign_ins(session, user=user)
+    await _sign_out_everywhere(runtime, alice)
     await asyncio.sleep(0)
     assert (grants.CHANNEL, ORIGIN) in broker.published
