@@ -42,6 +42,10 @@ async def test_a_followers_only_status_is_not_found_by_a_stranger(api: Api) -> N
 async def test_bad_search_parameters_are_refused(api: Api) -> None:
     alice = await api.member("alice")
     await api.call("GET", "/api/v2/search?q=x&type=posts", alice, status=422)
+    for blank in ("", "%20"):
+        body = await api.call("GET", f"/api/v2/search?q={blank}", alice, status=400)
+        assert body == {"error": "param is missing or the value is empty: q"}
+    await api.call("GET", "/api/v2/search", alice, status=400)
     await api.call("GET", "/api/v2/search?q=x&offset=-1", alice, status=422)
     await api.call("GET", "/api/v2/search?q=x&account_id=abc", alice, status=404)
     # Signed out, as Mastodon: no paging and no resolving (searching itself is allowed).

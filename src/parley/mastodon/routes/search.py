@@ -44,6 +44,9 @@ async def search(request: Request) -> Response:
     if member is None and params.boolean("resolve", False):
         raise ApiError(401, NEEDS_MEMBER_TO_RESOLVE)
     query = (params.string("q") or "").strip()
+    if not query:
+        # Rails' params.require(:q), as Mastodon answers a missing or blank query.
+        raise ApiError(400, "param is missing or the value is empty: q")
     kind = params.string("type")
     if kind is not None and kind not in TYPES:
         raise Invalid("type", f"type must be one of {', '.join(TYPES)}")
@@ -58,8 +61,6 @@ async def search(request: Request) -> Response:
     runtime = runtime_of(request)
     base = runtime.settings.base_url
     body: dict[str, list[entities.Entity]] = {"accounts": [], "statuses": [], "hashtags": []}
-    if not query:
-        return json_response(body)
     resolved = None
     if resolve and kind in (None, "accounts") and offset == 0:
         resolved = await resolve_account(runtime.ctx, query)
