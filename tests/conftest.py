@@ -60,6 +60,7 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
     # Its lifespan never ran, so close what requests opened (Redis connections, with
     # PARLEY_REDIS_URL: a change publishes to the other processes).
     await application.state.runtime.broker.close()
+    await application.state.federation.aclose()  # pooled outbound connections, likewise
     await application.state.runtime.db.dispose()
 
 

@@ -10,8 +10,6 @@ closes it on shutdown (`aclose`).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
@@ -67,7 +65,7 @@ class Federation:
         pooled one, left open on exit; with a `transport` seam, a new client per use."""
         if self.transport is not None:
             return self._build_client()
-        return _borrowed(self.outbound.get(self._build_client, key=self.resolver))
+        return self.outbound.borrow(self._build_client, key=self.resolver)
 
     def _build_client(self) -> httpx.AsyncClient:
         return build_client(
@@ -86,8 +84,3 @@ class Federation:
             await self.leases.flush(self.db)
         finally:
             await self.outbound.aclose()
-
-
-@contextlib.asynccontextmanager
-async def _borrowed(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    yield client

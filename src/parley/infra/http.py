@@ -21,11 +21,13 @@ header and the TLS SNI keep the real name.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 import anyio
@@ -358,36 +360,42 @@ def build_client(
 
 class SharedClient:
     """One client (so one connection pool) for all of a process's requests, made on first
-    use. Pools belong to an event loop: a different loop, or different `key` (the test
-    seams), gets a new client. `aclose()` on shutdown."""
+    use; `aclose()` on shutdown. A pool belongs to the event loop that made it: a request
+    from another loop (a test driving a live server from outside) gets a client of its own,
+    closed after use. A different `key` (the test seams) replaces the shared client."""
 
     def __init__(self) -> None:
         self._client: httpx.AsyncClient | None = None
         self._owner: tuple[asyncio.AbstractEventLoop, object] | None = None
         self._retired: list[httpx.AsyncClient] = []
 
-    def get(
+    def borrow(
         self, build: Callable[[], httpx.AsyncClient], *, key: object = None
-    ) -> httpx.AsyncClient:
+    ) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        """`async with shared.borrow(...) as http:`; the shared client stays open after."""
         loop = asyncio.get_running_loop()
-        if self._client is None or self._owner is None or self._owner[0] is not loop:
-            self._retired.clear()  # another loop's sockets cannot be closed from this one
-        elif self._owner[1] is key:
-            return self._client
-        else:
+        owner = self._owner
+        if self._client is not None and owner is not None and owner[0] is not loop:
+            if not owner[0].is_closed():
+                return build()  # closed by the caller's `async with`
+            self._client, self._retired = None, []  # a finished loop's: nothing to close
+        if self._client is not None and owner is not None and owner[1] is not key:
             self._retired.append(self._client)  # may still be in use; closed by aclose()
-        self._client, self._owner = build(), (loop, key)
-        return self._client
-
-    @property
-    def is_open(self) -> bool:
-        return self._client is not None
+            self._client = None
+        if self._client is None:
+            self._client, self._owner = build(), (loop, key)
+        return _kept_open(self._client)
 
     async def aclose(self) -> None:
         clients = [*self._retired, *([self._client] if self._client else [])]
         self._client, self._owner, self._retired = None, None, []
         for client in clients:
             await client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def _kept_open(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    yield client
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ step and the address vetting are the real ones.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from starlette.applications import Starlette
 
 from parley.activitypub.federation import Federation
-from parley.infra.http import BlockedDestination, build_client, fetch
+from parley.infra.http import BlockedDestination, SharedClient, build_client, fetch
 
 PUBLIC_IP = "93.184.215.14"
 
@@ -152,3 +153,29 @@ async def test_federation_shares_one_client_and_the_app_closes_it(app: Starlette
         assert third is not first
     await fed.aclose()
     assert third.is_closed
+
+
+async def test_another_event_loop_gets_its_own_client_closed_after_use() -> None:
+    shared = SharedClient()
+
+    def build() -> httpx.AsyncClient:
+        return build_client(allow_insecure=False, resolver=Dns({}))
+
+    async with shared.borrow(build) as mine:
+        pass
+
+    def elsewhere() -> tuple[httpx.AsyncClient, bool]:
+        async def use() -> tuple[httpx.AsyncClient, bool]:
+            async with shared.borrow(build) as theirs:
+                open_inside = not theirs.is_closed
+            return theirs, open_inside
+
+        return asyncio.run(use())
+
+    theirs, open_inside = await anyio.to_thread.run_sync(elsewhere)
+    assert theirs is not mine
+    assert open_inside
+    assert theirs.is_closed  # a pool never outlives the loop it was used in
+    assert not mine.is_closed
+    await shared.aclose()
+    assert mine.is_closed
