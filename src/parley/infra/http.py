@@ -451,10 +451,21 @@ async def post(
     headers: Mapping[str, str],
     limit: int = 64 * 1024,
 ) -> Fetched:
-    """POST without following redirects (a moved inbox is the sender's problem to re-resolve)."""
-    try:
-        async with client.stream("POST", url, content=body, headers=dict(headers)) as response:
-            answer = await read_limited(response, limit)
-            return Fetched(url, response.status_code, response.headers, answer)
-    except httpx.HTTPError as exc:
-        raise HttpError(f"POST {url}: {type(exc).__name__}: {exc}") from exc
+    """POST without following redirects (a moved inbox is the sender's problem to re-resolve).
+
+    Sent again once, on a new connection, when the server closed the connection without an
+    answer: a pooled connection the server closed just as it was reused (servers drop idle
+    keep-alive connections after a few seconds). Inboxes ignore an activity id seen before.
+    """
+    for attempt in (1, 2):
+        try:
+            async with client.stream("POST", url, content=body, headers=dict(headers)) as response:
+                answer = await read_limited(response, limit)
+                return Fetched(url, response.status_code, response.headers, answer)
+        except httpx.RemoteProtocolError as exc:
+            if attempt == 1:
+                continue
+            raise HttpError(f"POST {url}: {type(exc).__name__}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise HttpError(f"POST {url}: {type(exc).__name__}: {exc}") from exc
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -17,7 +17,14 @@ import pytest
 from starlette.applications import Starlette
 
 from parley.activitypub.federation import Federation
-from parley.infra.http import BlockedDestination, SharedClient, build_client, fetch
+from parley.infra.http import (
+    BlockedDestination,
+    HttpError,
+    SharedClient,
+    build_client,
+    fetch,
+    post,
+)
 
 PUBLIC_IP = "93.184.215.14"
 
@@ -179,3 +186,24 @@ async def test_another_event_loop_gets_its_own_client_closed_after_use() -> None
     assert not mine.is_closed
     await shared.aclose()
     assert mine.is_closed
+
+
+async def test_a_post_is_sent_again_once_when_the_server_dropped_the_connection() -> None:
+    dns = Dns({"social.example": [PUBLIC_IP]})
+    dropped = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"  # then the server is gone
+    # The first connection answers once, then is closed by the server (no bytes left).
+    network = Network([dropped])
+    async with build_client(allow_insecure=False, resolver=dns, network=network) as client:
+        first = await post(client, "https://social.example/inbox", body=b"{}", headers={})
+        again = await post(client, "https://social.example/inbox", body=b"{}", headers={})
+    assert first.status == again.status == 200
+    assert len(network.opened) == 2  # the dropped connection was replaced, once
+
+
+async def test_a_post_whose_fresh_connection_also_drops_fails() -> None:
+    dns = Dns({"social.example": [PUBLIC_IP]})
+    network = Network([])  # every connection closes without an answer
+    async with build_client(allow_insecure=False, resolver=dns, network=network) as client:
+        with pytest.raises(HttpError):
+            await post(client, "https://social.example/inbox", body=b"{}", headers={})
+    assert len(network.opened) == 2
