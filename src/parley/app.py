@@ -37,6 +37,7 @@ from parley.jobs.worker import Handler as Listener
 from parley.jobs.worker import Worker
 from parley.mastodon.app import mastodon_routes
 from parley.mastodon.streaming.listeners import build_stream_listeners
+from parley.mastodon.watch import stop_listening
 from parley.ops.health import build_ops_routes
 from parley.ops.requests import RouteRecorder
 from parley.runtime import Runtime
@@ -128,6 +129,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> Starlet
                 tasks.start_soon(pages.follow_others)
             yield
             tasks.cancel_scope.cancel()
+        await stop_listening(runtime.broker)
         await runtime.broker.close()
         await guard.limiter.close()
         await federation.aclose()

@@ -15,6 +15,7 @@ command (it exits before announcing), are not seen: memories also expire on thei
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import weakref
 from collections.abc import Callable, Hashable, Mapping
@@ -120,6 +121,8 @@ class Memory(Generic[K, V]):
             self._listener = asyncio.create_task(
                 listen(self.broker, self.watch.channel, self._news), name=self.watch.channel
             )
+            # Ended by the app's shutdown (`stop_listening`) while the broker is still open.
+            _LISTENERS.setdefault(self.broker, set()).add(self._listener)
         if self._seen != self.watch.committed:
             self.forget()
         entry = self._entries.get(key)
@@ -150,6 +153,21 @@ class Memory(Generic[K, V]):
 
 
 _WATCHES: list[Watch] = []
+# The memories' listeners by the broker they listen on (one per app in this process).
+_LISTENERS: weakref.WeakKeyDictionary[Broker, set[asyncio.Task[None]]] = weakref.WeakKeyDictionary()
+
+
+async def stop_listening(broker: Broker) -> None:
+    """Cancel the listeners on `broker` (the app's shutdown, before the broker closes: a
+    listener cancelled later would unsubscribe over a new connection nobody closes)."""
+    tasks = _LISTENERS.pop(broker, set())
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 _ANNOUNCING: set[asyncio.Task[None]] = set()
 
 
