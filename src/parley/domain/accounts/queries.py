@@ -40,14 +40,19 @@ async def get_visible_account(session: AsyncSession, account_id: int) -> Account
 
 async def visible_account_ids(session: AsyncSession, account_ids: list[int]) -> set[int]:
     """Which of `account_ids` name an account get_visible_account would return."""
+    return {account.id for account in await visible_accounts(session, account_ids)}
+
+
+async def visible_accounts(session: AsyncSession, account_ids: list[int]) -> list[Account]:
+    """The accounts of `account_ids` that get_visible_account would return, in no order."""
     if not account_ids:
-        return set()
+        return []
     found = await session.scalars(
-        select(Account.id).where(
+        select(Account).where(
             Account.id.in_(account_ids), Account.suspended_at.is_(None), not_pending()
         )
     )
-    return set(found)
+    return list(found)
 
 
 async def find_local_account(session: AsyncSession, username: str) -> Account | None:

@@ -25,6 +25,8 @@ from parley.domain.moderation.blocks import check_email_domain
 from parley.domain.moderation.ip_blocks import check_ip_sign_up
 from parley.domain.moderation.permissions import STAFF
 from parley.domain.oauth.models import OAuthAccessToken
+from parley.domain.posts.content import check_language
+from parley.domain.posts.models import Visibility
 from parley.domain.posts.text import render_member_text
 from parley.infra.keys import generate_keypair
 from parley.infra.storage import key_of_url, open_store
@@ -414,6 +416,27 @@ async def set_media_preferences(
     session: AsyncSession, *, user: User, require_media_description: bool
 ) -> User:
     user.require_media_description = require_media_description
+    await session.flush()
+    return user
+
+
+async def set_posting_defaults(
+    session: AsyncSession,
+    *,
+    user: User,
+    visibility: str | None = None,
+    language: str | None = None,
+) -> User:
+    """Who new posts reach and their language, when a post does not say (Mastodon's
+    `source[privacy]` and `source[language]`); None leaves a setting as it is, "" clears the
+    language. Checked whole before anything changes."""
+    if visibility is not None and visibility not in Visibility.ALL:
+        raise Invalid("visibility", f"Choose one of {', '.join(Visibility.ALL)}")
+    checked = check_language(language) if language else None
+    if visibility is not None:
+        user.default_visibility = visibility
+    if language is not None:
+        user.default_language = checked
     await session.flush()
     return user
 

@@ -20,7 +20,7 @@ from parley.domain.relationships.queries import list_follow_requests
 from parley.mastodon import entities
 from parley.mastodon.auth import Member, optional_member, require_app, require_member, runtime_of
 from parley.mastodon.errors import NOT_FOUND, ApiError
-from parley.mastodon.params import Params
+from parley.mastodon.params import Params, parse_id
 from parley.mastodon.responses import json_response
 from parley.mastodon.views import acting_account, acting_user, path_id, render_accounts
 
@@ -120,12 +120,18 @@ async def update_credentials(request: Request) -> Response:
             discoverable=params.boolean("discoverable"),
         )
         source = params.sub("source")
-        if source is not None and source.has("sensitive"):
-            await accounts.set_reading_preferences(
+        if source is not None:
+            user = await account_queries.get_user_for_account(session, member.id)
+            await accounts.set_posting_defaults(
                 session,
-                user=await account_queries.get_user_for_account(session, member.id),
-                default_sensitive=bool(source.boolean("sensitive")),
+                user=user,
+                visibility=source.string("privacy"),
+                language=source.string("language"),
             )
+            if source.has("sensitive"):
+                await accounts.set_reading_preferences(
+                    session, user=user, default_sensitive=bool(source.boolean("sensitive"))
+                )
         for slot, data in (await _profile_images(request)).items():
             await accounts.set_profile_image(
                 session,
@@ -162,6 +168,21 @@ async def get_account(request: Request) -> Response:
             raise ApiError(404, NOT_FOUND)
         moved_to = await find_moved_to(session, account)
     return json_response(entities.account(runtime.settings.base_url, account, moved_to=moved_to))
+
+
+async def get_accounts(request: Request) -> Response:
+    """Several accounts at once (`id[]`, at most 40, Mastodon 4.3), in the order asked;
+    unknown, suspended and pending ones are left out, as Mastodon does."""
+    await optional_member(request, "read:accounts")
+    params = await Params.read(request)
+    ids = list(dict.fromkeys(parse_id(i) for i in params.strings("id") if i.isdigit()))[:40]
+    runtime = runtime_of(request)
+    async with runtime.db.reader() as session:
+        found = {a.id: a for a in await account_queries.visible_accounts(session, ids)}
+        rendered = await render_accounts(
+            session, runtime.settings.base_url, [found[i] for i in ids if i in found]
+        )
+    return json_response(rendered)
 
 
 async def lookup(request: Request) -> Response:
@@ -215,6 +236,7 @@ async def preferences(request: Request) -> Response:
 
 routes = [
     Route("/api/v1/accounts", create_account, methods=["POST"]),
+    Route("/api/v1/accounts", get_accounts, methods=["GET"]),
     Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
     Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
     Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),

@@ -187,25 +187,40 @@ async def blocked_servers(request: Request) -> Response:
 
 
 async def preferences(request: Request) -> Response:
-    """Media display (show all / hide sensitive / hide all) and sensitive-by-default posting."""
+    """Media display (show all / hide sensitive / hide all) and posting defaults: who new
+    parleys reach, their language, sensitive media."""
     viewer = await require_viewer(request)
     runtime = runtime_of(request)
     error: DomainError | None = None
     values = {
         "media_display": viewer.user.media_display,
         "default_sensitive": viewer.user.default_sensitive,
+        "default_visibility": viewer.user.default_visibility,
+        "default_language": viewer.user.default_language or "",
     }
     if request.method == "POST":
         form = await checked_form(request)
         values = {
             "media_display": forms.text(form, "media_display"),
             "default_sensitive": forms.flag(form, "default_sensitive"),
+            "default_visibility": forms.text(form, "default_visibility"),
+            "default_language": forms.text(form, "default_language").strip(),
         }
         try:
             async with runtime.db.transaction() as session:
+                user = await get_user_for_account(session, viewer.account.id)
+                await accounts.set_posting_defaults(
+                    session,
+                    user=user,
+                    # A form without the field leaves the setting; an empty language clears it.
+                    visibility=str(values["default_visibility"]) or None,
+                    language=str(values["default_language"])
+                    if "default_language" in form
+                    else None,
+                )
                 await accounts.set_reading_preferences(
                     session,
-                    user=await get_user_for_account(session, viewer.account.id),
+                    user=user,
                     media_display=str(values["media_display"]),
                     default_sensitive=bool(values["default_sensitive"]),
                 )
