@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
 import sys
 import time
 from pathlib import Path
@@ -148,21 +147,12 @@ def _timed_everywhere(owner: Any, name: str, label: str, *, sync: bool = False) 
 
 async def profile(url: str, requests: int) -> dict[str, float]:
     """Mean CPU milliseconds per request: "total", each step, and the floor request."""
-    from parley.app import create_app
-    from parley.config import Settings
+    from bench.home_profile import profiling_app
 
     username = await _reader(url)
     with TemporaryDirectory(prefix="parley-profile-") as scratch:
         folder = Path(scratch)
-        settings = Settings(
-            database_url=url,
-            domain="127.0.0.1:8999",
-            data_dir=folder,
-            media_dir=folder / "media",
-            secret_key=secrets.token_urlsafe(32),
-            embedded_worker=False,
-        )
-        app = create_app(settings, run_worker=False)
+        app = profiling_app(url, folder)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
             transport=transport, base_url="http://127.0.0.1:8999"

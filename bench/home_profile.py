@@ -87,21 +87,26 @@ def _instrument() -> None:
     _timed_sync(PostCards, "render", "jinja: post cards (cache keys, reuse)")
 
 
+def profiling_app(url: str, folder: Path) -> Any:
+    """The whole app on a bench dataset, in-process, without its worker or kept pages."""
+    settings = Settings(
+        page_cache_seconds=0,  # the page as built, not a kept copy (parley.web.page_cache)
+        database_url=url,
+        domain="127.0.0.1:8999",
+        data_dir=folder,
+        media_dir=folder / "media",
+        secret_key=secrets.token_urlsafe(32),
+        embedded_worker=False,
+    )
+    return create_app(settings, run_worker=False)
+
+
 async def profile(url: str, path: str, requests: int) -> dict[str, float]:
     """Mean CPU milliseconds per request: "total" and each step."""
     username = await _reader(url)
     with TemporaryDirectory(prefix="parley-profile-") as scratch:
         folder = Path(scratch)
-        settings = Settings(
-            page_cache_seconds=0,  # the page as built, not a kept copy (parley.web.page_cache)
-            database_url=url,
-            domain="127.0.0.1:8999",
-            data_dir=folder,
-            media_dir=folder / "media",
-            secret_key=secrets.token_urlsafe(32),
-            embedded_worker=False,
-        )
-        app = create_app(settings, run_worker=False)
+        app = profiling_app(url, folder)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
             transport=transport, base_url="http://127.0.0.1:8999"
