@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -29,6 +30,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def is_contention(exc: BaseException) -> bool:
+    """A write that lost a race for a lock and may simply be tried again: SQLite's "database
+    is locked" (another connection held the write lock past busy_timeout, or a read snapshot
+    could not become a write), PostgreSQL's serialization failure or deadlock."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if "database is locked" in str(exc.orig):
+        return True
+    return getattr(exc.orig, "sqlstate", None) in {"40001", "40P01"}
 
 
 INT64_MAX = 2**63 - 1

@@ -22,7 +22,7 @@ import anyio
 from sqlalchemy import or_, select, update
 
 from parley.db.base import utcnow
-from parley.db.engine import Database
+from parley.db.engine import Database, is_contention
 from parley.jobs.models import Job, JobState
 from parley.jobs.queue import backoff
 
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 LEASE = timedelta(minutes=5)
+CONTENTION_RETRY = timedelta(seconds=1)
 
 
 class Postpone(Exception):
@@ -104,6 +105,7 @@ class Worker:
             return False
         handler = self.handlers.get(job.kind)
         error: str | None = None
+        soon = False
         if handler is None:
             error = f"no handler for job kind {job.kind!r}"
         else:
@@ -115,6 +117,8 @@ class Worker:
             except Exception as exc:  # a failed job is retried, never lost
                 log.warning("job %s (%s) failed: %s", job.id, job.kind, exc, exc_info=True)
                 error = f"{type(exc).__name__}: {exc}"
+                # A lost race for a lock is over in a moment: retry soon (still counted).
+                soon = is_contention(exc)
         async with self.db.transaction() as session:
             values: dict[str, Any]
             if error is None:
@@ -123,7 +127,7 @@ class Worker:
                 values = {"state": JobState.FAILED, "finished_at": utcnow(), "last_error": error}
             else:
                 values = {
-                    "run_at": utcnow() + backoff(job.attempts),
+                    "run_at": utcnow() + (CONTENTION_RETRY if soon else backoff(job.attempts)),
                     "locked_until": None,
                     "last_error": error,
                 }
