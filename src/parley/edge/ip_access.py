@@ -166,7 +166,7 @@ def _wants_json(caller: Caller) -> bool:
     path = caller.path
     if path.startswith("/oauth/authorize"):  # the consent page is a page
         return not caller.wants_html
-    if path.startswith(JSON_PREFIXES) or path == "/nodeinfo":
+    if path.startswith(JSON_PREFIXES):
         return True
     return door_of(caller) is not Door.WEB
 
