@@ -79,18 +79,17 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "before_cursor_execute", _storable_parameters, retval=True)
-        return engine
-    engine = create_async_engine(
-        url,
-        echo=echo,
-        pool_size=10,
-        max_overflow=20,
-        pool_pre_ping=True,
-        # JIT compiling pays off for analytics, not for short web queries, where it can add
-        # tens of milliseconds to a query the planner wrongly thinks is expensive.
-        connect_args={"server_settings": {"jit": "off", "application_name": "parley"}},
-    )
+    else:
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            # JIT compiling pays off for analytics, not for short web queries, where it can add
+            # tens of milliseconds to a query the planner wrongly thinks is expensive.
+            connect_args={"server_settings": {"jit": "off", "application_name": "parley"}},
+        )
     event.listen(engine.sync_engine, "before_cursor_execute", _storable_parameters, retval=True)
     return engine
 
