@@ -130,7 +130,7 @@ class PageInvalidation:
         event = message.get("event")
         if event is None:
             return drops
-        if event in ("account.deleted",):
+        if event == "account.deleted":
             return Drops(everyone=True)
         if event in TWO_MEMBERS:
             drops.members |= {int(message["account_id"]), int(message["target_id"])}

@@ -6,7 +6,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 # What a page shows, read from its HTML so that every template path is covered: a parley's
@@ -80,15 +80,7 @@ class PageStore:
         if since != self.generation or len(page.body) > self.max_bytes or not self.enabled:
             return False
         self._drop(key)
-        kept = Page(
-            page.status,
-            page.headers,
-            page.body,
-            page.member_id,
-            page.posts,
-            page.accounts,
-            expires=self.clock() + self.seconds,
-        )
+        kept = replace(page, expires=self.clock() + self.seconds)
         self._pages[key] = kept
         self.size += len(kept.body)
         own = self._by_member.setdefault(kept.member_id, set())
