@@ -148,7 +148,6 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> Starlet
         middleware=[
             # Request ids and logs, rate limits, the under-attack check, caching headers.
             *edge_middleware(guard),
-            # Serves `/@user` to servers as AS2 and to browsers as HTML.
             # Kept signed-in pages, and dropping them after a member's changes.
             Middleware(
                 PageCacheMiddleware,
@@ -157,6 +156,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> Starlet
                 broadcast=pages.tell_others,
                 metrics=guard.metrics,
             ),
+            # Serves `/@user` to servers as AS2 and to browsers as HTML.
             Middleware(NegotiationMiddleware),
             Middleware(RouteRecorder),  # innermost: which route answered, for the metrics
         ],
