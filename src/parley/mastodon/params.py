@@ -128,6 +128,17 @@ class Params:
             found.append(str(item))
         return found
 
+    def ids(self, name: str, *, limit: int) -> list[int]:
+        """The first `limit` distinct IDs of an array (`id[]`), in order; values that cannot
+        be an ID name nothing and are ignored (as Mastodon finds no record for them)."""
+        found: dict[int, None] = {}
+        for value in self.strings(name):
+            try:
+                found[parse_id(value, name)] = None
+            except NotFound:
+                continue
+        return list(found)[:limit]
+
     def sub(self, name: str) -> Params | None:
         value = self.data.get(name)
         if value is None or value == "":
@@ -160,7 +171,8 @@ async def _body(request: Request) -> dict[str, Any]:
 
 def parse_id(value: str | None, name: str = "id") -> int:
     """An ID from the path or a parameter; anything that is not one cannot exist: 404."""
-    if value is None or not value.isdigit() or len(value) > 19:
+    # isascii: str.isdigit() also accepts digits int() refuses, such as "²".
+    if value is None or not (value.isascii() and value.isdigit()) or len(value) > 19:
         raise NotFound("Record not found")
     number = int(value)
     if number >= 2**63:

@@ -20,7 +20,7 @@ from parley.domain.relationships.queries import list_follow_requests
 from parley.mastodon import entities
 from parley.mastodon.auth import Member, optional_member, require_app, require_member, runtime_of
 from parley.mastodon.errors import NOT_FOUND, ApiError
-from parley.mastodon.params import Params, parse_id
+from parley.mastodon.params import Params
 from parley.mastodon.responses import json_response
 from parley.mastodon.views import acting_account, acting_user, path_id, render_accounts
 
@@ -175,7 +175,7 @@ async def get_accounts(request: Request) -> Response:
     unknown, suspended and pending ones are left out, as Mastodon does."""
     await optional_member(request, "read:accounts")
     params = await Params.read(request)
-    ids = list(dict.fromkeys(parse_id(i) for i in params.strings("id") if i.isdigit()))[:40]
+    ids = params.ids("id", limit=40)
     runtime = runtime_of(request)
     async with runtime.db.reader() as session:
         found = {a.id: a for a in await account_queries.visible_accounts(session, ids)}

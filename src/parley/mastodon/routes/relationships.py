@@ -111,7 +111,7 @@ async def get_relationships(request: Request) -> Response:
 async def familiar_followers(request: Request) -> Response:
     member = await require_member(request, "read:follows")
     params = await Params.read(request)
-    ids = list(dict.fromkeys(parse_id(i) for i in params.strings("id") if i.isdigit()))[:40]
+    ids = params.ids("id", limit=40)
     runtime = runtime_of(request)
     async with runtime.db.reader() as session:
         known = await queries.familiar_followers(session, member.id, ids)
