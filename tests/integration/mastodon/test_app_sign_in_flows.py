@@ -274,7 +274,7 @@ async def _relationships(api: Api, alice: Caller, bob: Caller) -> None:
         "GET",
         "/api/v1/accounts/relationships",
         alice,
-        params={"id[]": [bob.id, "999999"]},
+        params={"id[]": [bob.id, "999999", "\u00b2"]},
         schema="Relationship[]",
     )
     assert [r["id"] for r in rels] == [bob.id]

@@ -185,6 +185,10 @@ async def test_timelines_and_context_with_pagination(api: Api) -> None:
     assert own == []
     several = await api.call("GET", f"/api/v1/statuses?id[]={ids[0]}&id[]=123", schema="Status[]")
     assert [s["id"] for s in several] == [ids[0]]
+    # Values that cannot be IDs name nothing: ignored, never a 500.
+    odd = {"id[]": ["\u00b2", "9" * 19, ids[0]]}
+    several = await api.call("GET", "/api/v1/statuses", params=odd, schema="Status[]")
+    assert [s["id"] for s in several] == [ids[0]]
 
 
 async def test_polls_votes_and_errors(api: Api) -> None:

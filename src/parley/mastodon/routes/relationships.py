@@ -21,7 +21,7 @@ from parley.domain.relationships import queries
 from parley.domain.relationships import service as relationships
 from parley.mastodon import entities
 from parley.mastodon.auth import Member, optional_member, require_member, runtime_of
-from parley.mastodon.params import Params, parse_id
+from parley.mastodon.params import Params
 from parley.mastodon.responses import json_response, page_response
 from parley.mastodon.views import acting_account, page_of, path_id, render_accounts
 
@@ -100,7 +100,7 @@ async def _remove_follower(
 async def get_relationships(request: Request) -> Response:
     member = await require_member(request, "read:follows")
     params = await Params.read(request)
-    ids = [parse_id(i) for i in params.strings("id") if i.isdigit()][:40]
+    ids = params.ids("id", limit=40)
     async with runtime_of(request).db.reader() as session:
         # As Mastodon: unknown, suspended or pending accounts are left out, not invented.
         known = await visible_account_ids(session, ids)

@@ -105,7 +105,7 @@ async def get_statuses(request: Request) -> Response:
     member = await optional_member(request, "read:statuses")
     viewer = member.id if member else None
     params = await Params.read(request)
-    ids = [int(i) for i in params.strings("id") if i.isdigit() and len(i) < 20][:40]
+    ids = params.ids("id", limit=40)
     runtime = runtime_of(request)
     async with runtime.db.reader() as session:
         visible = []
