@@ -148,7 +148,7 @@ class SlotKeeper:
         # Chosen and removed before any await, so no lease is handed back twice or reused.
         for key, leases in list(self._kept.items()):
             staying = [k for k in leases if stale_only and k.since > cutoff]
-            going += [k.lease for k in leases if k not in staying]
+            going += [k.lease for k in leases if not (stale_only and k.since > cutoff)]
             leases[:] = staying
             if not staying:
                 del self._kept[key]
