@@ -30,16 +30,23 @@ def build(settings: Settings, app: Any) -> RateLimitMiddleware:
     return RateLimitMiddleware(app, guard)
 
 
-async def test_anonymous_requests_in_flight_are_capped_per_address() -> None:
-    release = asyncio.Event()
-    arrived: asyncio.Queue[None] = asyncio.Queue()
+class SlowPage:
+    """An app whose pages wait for `release`; `arrived` hears each one start."""
 
-    async def slow_page(scope: Any, receive: Any, send: Any) -> None:
-        arrived.put_nowait(None)
-        await release.wait()
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.arrived: asyncio.Queue[None] = asyncio.Queue()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.arrived.put_nowait(None)
+        await self.release.wait()
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"page"})
 
+
+async def test_anonymous_requests_in_flight_are_capped_per_address() -> None:
+    slow_page = SlowPage()
+    release, arrived = slow_page.release, slow_page.arrived
     edge = build(Settings(anonymous_concurrency_per_ip=2, ratelimit_delay_ms=0), slow_page)
 
     def client(ip: str) -> httpx.AsyncClient:
@@ -70,15 +77,8 @@ async def test_anonymous_requests_in_flight_are_capped_per_address() -> None:
 async def test_federation_headers_on_a_page_do_not_escape_the_cap() -> None:
     """A Signature or an AS2 Accept exempts only addresses servers fetch (actors, posts,
     inboxes); on /local it is just a page, counted like any other."""
-    release = asyncio.Event()
-    arrived: asyncio.Queue[None] = asyncio.Queue()
-
-    async def slow(scope: Any, receive: Any, send: Any) -> None:
-        arrived.put_nowait(None)
-        await release.wait()
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"x"})
-
+    slow = SlowPage()
+    release, arrived = slow.release, slow.arrived
     edge = build(Settings(anonymous_concurrency_per_ip=1, ratelimit_delay_ms=0), slow)
     transport = httpx.ASGITransport(app=edge, client=("203.0.113.9", 1))
     async with httpx.AsyncClient(transport=transport, base_url="http://parley.test") as flood:
