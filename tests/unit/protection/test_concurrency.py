@@ -23,7 +23,7 @@ def build(settings: Settings, app: Any) -> RateLimitMiddleware:
     guard = Guard(
         settings=settings,
         limiter=RateLimiter.from_settings(settings),
-        members=MemberCache(None),  # type: ignore[arg-type] (anonymous requests only)
+        members=MemberCache(None),  # type: ignore[arg-type]  # anonymous requests only
         attack=AttackState(settings, None),  # type: ignore[arg-type]
         metrics=Metrics(),
     )
