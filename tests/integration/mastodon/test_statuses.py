@@ -56,6 +56,7 @@ async def test_bad_statuses_are_refused_and_nothing_is_posted(api: Api) -> None:
         {"status": "x" * 1001},
         {"status": "hi", "visibility": "everyone"},
         {"status": "hi", "media_ids[]": "1"},
+        {"status": "hi", "media_ids[]": "\u00b2"},
         {"status": "hi", "scheduled_at": "2020-01-01T00:00:00Z"},
         {"status": "hi", "poll[options][]": "one", "poll[expires_in]": "600"},
         {"status": "hi", "poll[options][]": ["a", "b"]},
@@ -212,6 +213,9 @@ async def test_polls_votes_and_errors(api: Api) -> None:
     )
     await api.call(
         "POST", f"/api/v1/polls/{poll_id}/votes", alice, status=422, data={"choices[]": "9"}
+    )
+    await api.call(
+        "POST", f"/api/v1/polls/{poll_id}/votes", alice, status=422, data={"choices[]": "\u00b2"}
     )
     await api.call("GET", f"/api/v1/polls/{poll_id}", schema="Poll")
     await api.call("GET", "/api/v1/polls/123", status=404)

@@ -48,7 +48,7 @@ def _poll(params: Params) -> PollSpec | None:
 
 def _media_ids(params: Params) -> list[int]:
     ids = params.strings("media_ids")
-    if any(not i.isdigit() or len(i) > 19 for i in ids):
+    if any(not (i.isascii() and i.isdigit()) or len(i) > 19 for i in ids):
         raise Invalid("media_ids", "media_ids must be a list of media IDs")
     return [int(i) for i in ids]
 
@@ -234,7 +234,7 @@ async def vote(request: Request) -> Response:
     params = await Params.read(request)
     choices = []
     for raw in params.strings("choices"):
-        if not raw.isdigit() or len(raw) > 3:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 3:
             raise Invalid("choices", "Choices must be option numbers")
         choices.append(int(raw))
     poll_id = path_id(request)
