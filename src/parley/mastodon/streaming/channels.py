@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.domain.errors import NotFound
 from parley.domain.oauth.scopes import covers
 from parley.domain.timelines.lists import get_list
+from parley.mastodon.params import parse_id
 
 PUBLIC = "timeline:public"
 PUBLIC_LOCAL = "timeline:public:local"
@@ -166,7 +167,7 @@ async def resolve(
     if name == "list":
         raw = params.get("list", "").strip()
         try:
-            owned = await get_list(session, account_id, int(raw)) if raw.isdigit() else None
+            owned = await get_list(session, account_id, parse_id(raw))  # NotFound: not an ID
         except NotFound:
             owned = None
         if owned is None:
