@@ -31,7 +31,8 @@ def too_old(query: str, floor_ms: int) -> bool:
     params = parse_qs(query)
     for name in CURSORS:
         for value in params.get(name, []):
-            if value.isdigit() and ms_of_id(int(value)) < floor_ms:
+            # isascii: str.isdigit() also accepts digits int() refuses, such as "²".
+            if value.isascii() and value.isdigit() and ms_of_id(int(value)) < floor_ms:
                 return True
     return False
 

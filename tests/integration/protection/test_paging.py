@@ -7,6 +7,7 @@ import time
 import pytest
 
 from parley.db.ids import new_id
+from parley.edge.paging import too_old
 from parley.runtime import Runtime
 from tests.conftest import Members
 from tests.integration.protection.conftest import ClientAt, member_token, sign_in
@@ -42,6 +43,13 @@ async def test_anonymous_visitors_cannot_walk_the_archive(
             assert answer.json() == [], (path, name)
     # A post's own address is not paging: it always answers.
     assert (await client.get("/@alice")).status_code == 200
+
+
+def test_a_cursor_of_other_digits_is_not_a_cursor() -> None:
+    # "²" passes str.isdigit() but int() refuses it: the check must not fail on it.
+    floor_ms = int(time.time() * 1000)
+    assert not too_old("max_id=%C2%B2", floor_ms)
+    assert too_old(f"max_id=%C2%B2&min_id={cursor(1)}", floor_ms)
 
 
 @pytest.mark.parametrize("overrides", [{"anonymous_paging_days": 30}])
