@@ -115,15 +115,16 @@ async def familiar_followers(request: Request) -> Response:
     runtime = runtime_of(request)
     async with runtime.db.reader() as session:
         known = await queries.familiar_followers(session, member.id, ids)
-        body = [
-            {
-                "id": str(target_id),
-                "accounts": await render_accounts(
-                    session, runtime.settings.base_url, known.get(target_id, [])
-                ),
-            }
-            for target_id in ids
-        ]
+        # Each follower rendered once for the whole answer (one `moved` query, not one a target).
+        everyone = {a.id: a for found in known.values() for a in found}
+        entities_of = await render_accounts(
+            session, runtime.settings.base_url, list(everyone.values())
+        )
+    rendered = dict(zip(everyone, entities_of, strict=True))
+    body = [
+        {"id": str(target_id), "accounts": [rendered[a.id] for a in known.get(target_id, [])]}
+        for target_id in ids
+    ]
     return json_response(body)
 
 
