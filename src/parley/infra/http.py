@@ -408,7 +408,8 @@ class Fetched:
 
 async def read_limited(response: httpx.Response, limit: int) -> bytes:
     declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    # isascii: str.isdigit() also accepts digits int() refuses, such as "²".
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise ResponseTooLarge(f"{response.request.url} declares {declared} bytes")
     chunks: list[bytes] = []
     size = 0

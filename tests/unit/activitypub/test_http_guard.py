@@ -174,3 +174,17 @@ async def test_bodies_over_the_limit_are_cut_off() -> None:
     async with client:
         with pytest.raises(ResponseTooLarge):
             await fetch(client, "https://big.example/")
+
+
+async def test_a_content_length_of_other_digits_is_ignored() -> None:
+    # "²" passes str.isdigit() but int() refuses it: the body is read, within the limit.
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=[(b"content-length", b"\xb2")], content=b"ok")
+
+    client = build_client(
+        allow_insecure=False,
+        resolver=resolver({"odd.example": [PUBLIC_IP]}),
+        transport=httpx.MockTransport(handler),
+    )
+    async with client:
+        assert (await fetch(client, "https://odd.example/")).body == b"ok"
