@@ -463,10 +463,8 @@ async def post(
             async with client.stream("POST", url, content=body, headers=dict(headers)) as response:
                 answer = await read_limited(response, limit)
                 return Fetched(url, response.status_code, response.headers, answer)
-        except httpx.RemoteProtocolError as exc:
-            if attempt == 1:
-                continue
-            raise HttpError(f"POST {url}: {type(exc).__name__}: {exc}") from exc
         except httpx.HTTPError as exc:
+            if attempt == 1 and isinstance(exc, httpx.RemoteProtocolError):
+                continue
             raise HttpError(f"POST {url}: {type(exc).__name__}: {exc}") from exc
     raise AssertionError("unreachable")  # pragma: no cover
