@@ -256,8 +256,13 @@ async def public_timeline(
     return await _posts(session, stmt, page, Post.id)
 
 
+def _tag_name(name: str) -> str:
+    """A tag as asked (any case, with or without '#') as its stored name."""
+    return name.strip().lstrip("#").lower()
+
+
 async def _tag_id(session: AsyncSession, name: str) -> int | None:
-    return await session.scalar(select(Tag.id).where(Tag.name == name.strip().lstrip("#").lower()))
+    return await session.scalar(select(Tag.id).where(Tag.name == _tag_name(name)))
 
 
 # Mastodon reads at most this many names from each of any[], all[] and none[].
@@ -266,7 +271,7 @@ TAG_NAMES_PER_MODE = 4
 
 async def _tag_ids(session: AsyncSession, names: Sequence[str]) -> list[int]:
     """The ids of the known tags among `names` (unknown ones are ignored, as in Mastodon)."""
-    wanted = [n.strip().lstrip("#").lower() for n in names[:TAG_NAMES_PER_MODE]]
+    wanted = [_tag_name(n) for n in names[:TAG_NAMES_PER_MODE]]
     if not wanted:
         return []
     return list(await session.scalars(select(Tag.id).where(Tag.name.in_(wanted))))
