@@ -736,6 +736,7 @@ async def test_bad_requests_from_app_screens_get_mastodon_errors(
         ("POST", "/api/v1/statuses/123/favourite", {}),
         ("GET", "/api/v1/accounts/123/statuses", {}),
         ("GET", "/api/v1/timelines/list/123", {}),
+        ("GET", "/api/v1/accounts/%C2%B2", {}),  # '²': a digit to str.isdigit(), not to int()
     ):
         body = await api.call(method, path, alice, status=404, **kwargs)
         assert body == {"error": "Record not found"}
