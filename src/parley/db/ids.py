@@ -44,3 +44,9 @@ def id_floor_for_ms(ms: int) -> int:
 
 def ms_of_id(value: int) -> int:
     return value >> _LOW_BITS
+
+
+def is_id_text(value: str) -> bool:
+    """Whether `value` is written like an ID: ASCII digits only (str.isdigit() alone also
+    accepts digits int() refuses, such as "²", which would end a request in a 500)."""
+    return value.isascii() and value.isdigit()

@@ -13,6 +13,7 @@ from typing import Any, TypeVarTuple
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from parley.db.ids import is_id_text
 from parley.domain.errors import Invalid
 
 Ts = TypeVarTuple("Ts")
@@ -44,7 +45,7 @@ class PageRequest:
             if value in (None, ""):
                 return None
             assert value is not None
-            if not value.isdigit() or len(value) > 20:
+            if not is_id_text(value) or len(value) > 20:
                 raise Invalid(name, f"{name} must be an ID")
             return int(value)
 

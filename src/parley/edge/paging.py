@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, quote
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from parley.db.ids import ms_of_id
+from parley.db.ids import is_id_text, ms_of_id
 from parley.edge.guard import Guard
 
 CURSORS = ("max_id", "min_id", "since_id")
@@ -31,8 +31,7 @@ def too_old(query: str, floor_ms: int) -> bool:
     params = parse_qs(query)
     for name in CURSORS:
         for value in params.get(name, []):
-            # isascii: str.isdigit() also accepts digits int() refuses, such as "²".
-            if value.isascii() and value.isdigit() and ms_of_id(int(value)) < floor_ms:
+            if is_id_text(value) and ms_of_id(int(value)) < floor_ms:
                 return True
     return False
 

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from parley.db.ids import is_id_text
 from parley.domain.errors import Invalid, NotFound
 from parley.mastodon.errors import ApiError
 
@@ -171,8 +172,7 @@ async def _body(request: Request) -> dict[str, Any]:
 
 def parse_id(value: str | None, name: str = "id") -> int:
     """An ID from the path or a parameter; anything that is not one cannot exist: 404."""
-    # isascii: str.isdigit() also accepts digits int() refuses, such as "²".
-    if value is None or not (value.isascii() and value.isdigit()) or len(value) > 19:
+    if value is None or not is_id_text(value) or len(value) > 19:
         raise NotFound("Record not found")
     number = int(value)
     if number >= 2**63:

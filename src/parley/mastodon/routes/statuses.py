@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from parley.db.ids import is_id_text
 from parley.domain.errors import Invalid, NotFound
 from parley.domain.media import service as media_service
 from parley.domain.oauth import idempotency
@@ -48,7 +49,7 @@ def _poll(params: Params) -> PollSpec | None:
 
 def _media_ids(params: Params) -> list[int]:
     ids = params.strings("media_ids")
-    if any(not (i.isascii() and i.isdigit()) or len(i) > 19 for i in ids):
+    if any(not is_id_text(i) or len(i) > 19 for i in ids):
         raise Invalid("media_ids", "media_ids must be a list of media IDs")
     return [int(i) for i in ids]
 
