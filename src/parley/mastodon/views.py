@@ -8,7 +8,7 @@ from starlette.requests import Request
 from parley.domain.accounts.models import Account, User
 from parley.domain.errors import NotFound
 from parley.domain.pagination import PageRequest
-from parley.domain.portability.queries import moved_targets
+from parley.domain.portability.queries import moved_targets, moved_to_in
 from parley.domain.posts.models import Post
 from parley.domain.posts.views import hydrate
 from parley.mastodon import entities
@@ -55,12 +55,7 @@ async def render_accounts(
     """Account entities for a page of accounts, with `moved` for those that moved (the new
     accounts come in one query for the page)."""
     moved = await moved_targets(session, accounts)
-    return [
-        entities.account(
-            base_url, a, moved_to=None if a.moved_to_id is None else moved.get(a.moved_to_id)
-        )
-        for a in accounts
-    ]
+    return [entities.account(base_url, a, moved_to=moved_to_in(a, moved)) for a in accounts]
 
 
 async def render_statuses(

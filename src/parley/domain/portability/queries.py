@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,11 @@ async def find_moved_to(session: AsyncSession, account: Account) -> Account | No
     if account.moved_to_id is None:
         return None
     return await session.get(Account, account.moved_to_id)
+
+
+def moved_to_in(account: Account, targets: Mapping[int, Account]) -> Account | None:
+    """The account `account` moved to, from `targets` (what moved_targets loaded), or None."""
+    return None if account.moved_to_id is None else targets.get(account.moved_to_id)
 
 
 async def moved_targets(session: AsyncSession, accounts: Iterable[Account]) -> dict[int, Account]:

@@ -25,7 +25,7 @@ from parley.domain.moderation import ip_blocks as ip_rules
 from parley.domain.moderation import service as moderation
 from parley.domain.moderation.models import ActionKind, DomainBlock, IpBlock, Report, Severity
 from parley.domain.moderation.permissions import GRANTS, Permission, require
-from parley.domain.portability.queries import find_moved_to, moved_targets
+from parley.domain.portability.queries import find_moved_to, moved_targets, moved_to_in
 from parley.domain.posts.models import Post
 from parley.edge.ip_access import announce_change
 from parley.mastodon import entities
@@ -244,12 +244,7 @@ async def list_accounts(request: Request) -> Response:
         moved = await moved_targets(session, [account for account, _user in found])
     base = runtime_of(request).settings.base_url
     return json_response(
-        [
-            admin_account(
-                base, a, u, moved_to=None if a.moved_to_id is None else moved.get(a.moved_to_id)
-            )
-            for a, u in found
-        ]
+        [admin_account(base, a, u, moved_to=moved_to_in(a, moved)) for a, u in found]
     )
 
 

@@ -14,7 +14,7 @@ from parley.domain.accounts.models import Account
 from parley.domain.moderation.queries import strikes_with_appeals
 from parley.domain.notifications import queries, service
 from parley.domain.notifications.models import Notification
-from parley.domain.portability.queries import find_moved_to, moved_targets
+from parley.domain.portability.queries import find_moved_to, moved_targets, moved_to_in
 from parley.domain.posts.models import Post
 from parley.domain.posts.views import hydrate
 from parley.mastodon import entities
@@ -60,7 +60,7 @@ async def render_notifications(
             entities.status(base, view, viewer_id=viewer_id, rendered=authors) if view else None
         )
         warning = warnings.get(n.strike_id) if n.strike_id is not None else None
-        moved_to = None if actor.moved_to_id is None else moved.get(actor.moved_to_id)
+        moved_to = moved_to_in(actor, moved)
         rendered.append(entities.notification(base, n, actor, status, warning, moved_to=moved_to))
     return rendered
 

@@ -27,7 +27,7 @@ from parley.domain.filters.queries import words_of
 from parley.domain.notifications.models import Notification
 from parley.domain.notifications.queries import get_notification
 from parley.domain.pagination import PageRequest
-from parley.domain.portability.queries import moved_targets
+from parley.domain.portability.queries import moved_targets, moved_to_in
 from parley.domain.posts.models import Post, PostTag, Tag, Visibility
 from parley.domain.posts.views import hydrate
 from parley.domain.relationships.models import Follow
@@ -201,7 +201,7 @@ class Fanout:
                     entities.account(
                         self.base_url,
                         a,
-                        moved_to=None if a.moved_to_id is None else moved.get(a.moved_to_id),
+                        moved_to=moved_to_in(a, moved),
                     )
                     for a in people.values()
                     if a.id != account_id
